@@ -1,0 +1,3 @@
+from linkdesk.cli import main
+
+main()

@@ -1,0 +1,191 @@
+"""``DeskClient``: the typed async client of the desk API.
+
+The console and the CLI talk to a desk only through this class, whether the desk is
+a remote server, the local desk service on a Unix socket, or (in tests) the ASGI app
+in the same process: only the httpx transport differs.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import Mapping
+from typing import Any, TypeVar
+
+import httpx
+from pydantic import BaseModel, ValidationError
+
+from linkdesk import __version__
+from linkdesk.client.errors import DeskError, DeskUnavailable, error_for
+from linkdesk.domain.agents import Agent
+from linkdesk.domain.cases import Case, CaseCreate, CaseEvent, CasePatch, CaseSummary, EventCreate
+from linkdesk.domain.paging import Page
+from linkdesk.domain.problems import PROBLEM_MEDIA_TYPE, Problem
+from linkdesk.domain.views import CaseQuery, View
+
+API_PREFIX = "/api/v1"
+DEFAULT_TIMEOUT = httpx.Timeout(10.0, connect=3.0)
+RETRY_DELAYS = (0.2, 0.6)
+_IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "DELETE"})
+
+M = TypeVar("M", bound=BaseModel)
+
+
+class DeskClient:
+    def __init__(
+        self,
+        base_url: str,
+        *,
+        token: str | None = None,
+        transport: httpx.AsyncBaseTransport | None = None,
+        timeout: httpx.Timeout | float = DEFAULT_TIMEOUT,
+    ) -> None:
+        headers = {"User-Agent": f"linkdesk/{__version__}", "Accept": "application/json"}
+        if token:
+            headers["Authorization"] = f"Bearer {token}"
+        self.base_url = base_url.rstrip("/")
+        self._http = httpx.AsyncClient(
+            base_url=self.base_url + API_PREFIX,
+            headers=headers,
+            transport=transport,
+            timeout=timeout,
+        )
+
+    async def __aenter__(self) -> DeskClient:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.aclose()
+
+    async def aclose(self) -> None:
+        await self._http.aclose()
+
+    # -- the desk ---------------------------------------------------------------------
+
+    async def health(self) -> dict[str, Any]:
+        return (await self._request("GET", "/health")).json()
+
+    async def me(self) -> Agent:
+        return await self._get_model("/me", Agent)
+
+    async def agents(self) -> list[Agent]:
+        response = await self._request("GET", "/agents")
+        return [Agent.model_validate(item) for item in response.json()["items"]]
+
+    async def views(self) -> list[View]:
+        response = await self._request("GET", "/views")
+        return [View.model_validate(item) for item in response.json()["items"]]
+
+    # -- cases ------------------------------------------------------------------------
+
+    async def list_cases(
+        self, query: CaseQuery | None = None, *, cursor: str | None = None, limit: int = 50
+    ) -> Page[CaseSummary]:
+        params: dict[str, str | int] = dict((query or CaseQuery()).params())
+        params["limit"] = limit
+        if cursor:
+            params["cursor"] = cursor
+        response = await self._request("GET", "/cases", params=params)
+        return self._parse(Page[CaseSummary], response.json())
+
+    async def get_case(self, ref: str) -> Case:
+        return await self._get_model(f"/cases/{ref}", Case)
+
+    async def create_case(self, data: CaseCreate, *, idempotency_key: str | None = None) -> Case:
+        key = idempotency_key or str(uuid.uuid4())
+        response = await self._request(
+            "POST",
+            "/cases",
+            json=data.model_dump(mode="json", exclude_defaults=True),
+            headers={"Idempotency-Key": key},
+            idempotent=True,
+        )
+        return self._parse(Case, response.json())
+
+    async def update_case(self, ref: str, patch: CasePatch, *, version: int) -> Case:
+        response = await self._request(
+            "PATCH",
+            f"/cases/{ref}",
+            json=patch.model_dump(mode="json", exclude_unset=True),
+            headers={"If-Match": f'"{version}"'},
+        )
+        return self._parse(Case, response.json())
+
+    async def list_events(
+        self, ref: str, *, cursor: str | None = None, limit: int = 100
+    ) -> Page[CaseEvent]:
+        params: dict[str, str | int] = {"limit": limit}
+        if cursor:
+            params["cursor"] = cursor
+        response = await self._request("GET", f"/cases/{ref}/events", params=params)
+        return self._parse(Page[CaseEvent], response.json())
+
+    async def add_event(
+        self, ref: str, event: EventCreate, *, idempotency_key: str | None = None
+    ) -> CaseEvent:
+        response = await self._request(
+            "POST",
+            f"/cases/{ref}/events",
+            json=event.model_dump(mode="json"),
+            headers={"Idempotency-Key": idempotency_key or str(uuid.uuid4())},
+            idempotent=True,
+        )
+        return self._parse(CaseEvent, response.json())
+
+    # -- plumbing ---------------------------------------------------------------------
+
+    async def _get_model(self, path: str, model: type[M]) -> M:
+        return self._parse(model, (await self._request("GET", path)).json())
+
+    async def _request(
+        self,
+        method: str,
+        path: str,
+        *,
+        params: Mapping[str, str | int] | None = None,
+        json: Any = None,
+        headers: Mapping[str, str] | None = None,
+        idempotent: bool | None = None,
+    ) -> httpx.Response:
+        """Send one request; retry transport failures only when repeating is harmless.
+
+        GET and friends are safe to repeat; a POST is only when it carries an
+        ``Idempotency-Key`` (the desk answers a repeat with the first result).
+        """
+        retry = method in _IDEMPOTENT_METHODS if idempotent is None else idempotent
+        delays = RETRY_DELAYS if retry else ()
+        attempt = 0
+        while True:
+            try:
+                response = await self._http.request(
+                    method, path, params=params, json=json, headers=headers
+                )
+                break
+            except httpx.TransportError as exc:
+                if attempt >= len(delays):
+                    raise DeskUnavailable(f"desk unreachable at {self.base_url}: {exc}") from exc
+                await asyncio.sleep(delays[attempt])
+                attempt += 1
+        if response.is_error:
+            raise error_for(_problem_of(response))
+        return response
+
+    @staticmethod
+    def _parse(model: Any, data: Any) -> Any:
+        try:
+            return model.model_validate(data)
+        except ValidationError as exc:
+            raise DeskError(f"the desk sent an answer this client does not understand: {exc}")
+
+
+def _problem_of(response: httpx.Response) -> Problem:
+    content_type = response.headers.get("content-type", "")
+    if content_type.startswith(PROBLEM_MEDIA_TYPE) or content_type.startswith("application/json"):
+        try:
+            data = response.json()
+            if isinstance(data, dict) and "title" in data:
+                data.setdefault("status", response.status_code)
+                return Problem.model_validate(data)
+        except (ValueError, ValidationError):
+            pass
+    return Problem(title=response.reason_phrase or "Error", status=response.status_code)

@@ -1,0 +1,88 @@
+"""Typed errors of the desk client: one class per thing a caller can act on."""
+
+from __future__ import annotations
+
+from linkdesk.domain.problems import FieldError, Problem
+
+
+class DeskError(Exception):
+    """Anything that went wrong talking to the desk."""
+
+
+class DeskUnavailable(DeskError):
+    """The desk could not be reached (refused, timed out, socket gone)."""
+
+
+class ProblemError(DeskError):
+    """The desk answered with an RFC 9457 problem."""
+
+    def __init__(self, problem: Problem) -> None:
+        super().__init__(problem.detail or problem.title)
+        self.problem = problem
+
+    @property
+    def status(self) -> int:
+        return self.problem.status
+
+    @property
+    def title(self) -> str:
+        return self.problem.title
+
+    @property
+    def field_errors(self) -> list[FieldError]:
+        return self.problem.errors or []
+
+
+class BadRequest(ProblemError):
+    pass
+
+
+class Unauthorized(ProblemError):
+    pass
+
+
+class Forbidden(ProblemError):
+    pass
+
+
+class NotFound(ProblemError):
+    pass
+
+
+class Conflict(ProblemError):
+    """409: the change does not fit the case's state (e.g. an invalid transition)."""
+
+
+class StaleVersion(ProblemError):
+    """412: someone changed the record since it was read; reload and retry."""
+
+    @property
+    def current_version(self) -> int | None:
+        value = getattr(self.problem, "current_version", None)
+        return int(value) if value is not None else None
+
+
+class ValidationFailed(ProblemError):
+    """422: the input was refused; :attr:`field_errors` names the fields at fault."""
+
+
+class ServerError(ProblemError):
+    pass
+
+
+_BY_STATUS: dict[int, type[ProblemError]] = {
+    400: BadRequest,
+    401: Unauthorized,
+    403: Forbidden,
+    404: NotFound,
+    409: Conflict,
+    412: StaleVersion,
+    422: ValidationFailed,
+    428: BadRequest,
+}
+
+
+def error_for(problem: Problem) -> ProblemError:
+    if problem.status >= 500:
+        return ServerError(problem)
+    return _BY_STATUS.get(problem.status, ProblemError)(problem)

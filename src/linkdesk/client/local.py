@@ -1,0 +1,172 @@
+"""Reaching the embedded desk: the local desk service on a Unix socket.
+
+With no server configured, the desk is a small HTTP service that this module starts
+on demand (``python -m linkdesk desk-service``) and that keeps running for a while
+after the last request, so the next ``linkdesk`` finds it warm and the console
+never loads the server stack (FastAPI, SQLAlchemy) on its way to the first frame.
+The socket sits in a directory only the user can enter, which is the desk's
+authentication: requests run as the local agent.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import fcntl
+import hashlib
+import json
+import os
+import stat
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import httpx
+
+from linkdesk import __version__
+from linkdesk.client.errors import DeskUnavailable
+
+START_TIMEOUT = 120.0  # a first start creates, migrates and (for the demo) seeds the desk
+IDLE_TIMEOUT = 30 * 60.0
+LOCAL_BASE_URL = "http://local-desk"
+
+
+def runtime_dir() -> Path:
+    """A private directory for sockets, short enough for the 108-byte socket path limit."""
+    base = os.environ.get("XDG_RUNTIME_DIR") or tempfile.gettempdir()
+    path = Path(base) / f"linkdesk-{os.getuid()}"
+    path.mkdir(mode=0o700, exist_ok=True)
+    info = path.lstat()
+    if info.st_uid != os.getuid() or not stat.S_ISDIR(info.st_mode) or info.st_mode & 0o077:
+        raise DeskUnavailable(f"{path} is not a private directory of this user; refusing to use it")
+    return path
+
+
+def socket_path(desk_dir: Path) -> Path:
+    digest = hashlib.sha256(str(desk_dir.resolve()).encode()).hexdigest()[:16]
+    return runtime_dir() / f"{digest}.sock"
+
+
+class LocalDesk:
+    """The local desk service of one desk directory: find it, or start it."""
+
+    def __init__(self, desk_dir: Path, *, demo: bool = False, idle_timeout: float = IDLE_TIMEOUT):
+        self.desk_dir = desk_dir
+        self.demo = demo
+        self.idle_timeout = idle_timeout
+        self.socket = socket_path(desk_dir)
+        self.log_file = desk_dir / "service.log"
+
+    def command(self) -> list[str]:
+        command = [
+            sys.executable,
+            "-m",
+            "linkdesk",
+            "desk-service",
+            "--desk-dir",
+            str(self.desk_dir),
+            "--socket",
+            str(self.socket),
+            "--idle-timeout",
+            str(self.idle_timeout),
+        ]
+        return command + (["--demo"] if self.demo else [])
+
+    def answering(self) -> bool:
+        """True when a service of this version answers on the socket."""
+        if not self.socket.exists():
+            return False
+        try:
+            with httpx.Client(
+                transport=httpx.HTTPTransport(uds=str(self.socket)), timeout=2.0
+            ) as http:
+                health = http.get(LOCAL_BASE_URL + "/api/v1/health").json()
+        except (httpx.HTTPError, ValueError):
+            return False
+        if health.get("version") != __version__:
+            self.stop()
+            return False
+        return True
+
+    def ensure_running(self, timeout: float = START_TIMEOUT) -> None:
+        """Start the service unless it already answers; wait until it does."""
+        if self.answering():
+            return
+        self.desk_dir.mkdir(parents=True, exist_ok=True)
+        with open(self.desk_dir / "service.lock", "w") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)  # one starter at a time per desk
+            if self.answering():
+                return
+            self.socket.unlink(missing_ok=True)
+            with open(self.log_file, "ab") as log:
+                process = subprocess.Popen(
+                    self.command(),
+                    stdin=subprocess.DEVNULL,
+                    stdout=log,
+                    stderr=log,
+                    start_new_session=True,
+                    close_fds=True,
+                )
+            deadline = time.monotonic() + timeout
+            delay = 0.02
+            while time.monotonic() < deadline:
+                if process.poll() is not None:
+                    raise DeskUnavailable(
+                        f"the local desk service stopped at start (exit {process.returncode}); "
+                        f"see {self.log_file}:\n{self._log_tail()}"
+                    )
+                if self.answering():
+                    return
+                time.sleep(delay)
+                delay = min(delay * 1.5, 0.25)
+            raise DeskUnavailable(f"the local desk service did not answer within {timeout:.0f} s")
+
+    def stop(self) -> bool:
+        """Ask a running service to stop (SIGTERM through its pid file)."""
+        pid_file = self.desk_dir / "service.pid"
+        try:
+            info = json.loads(pid_file.read_text())
+            os.kill(int(info["pid"]), 15)
+        except (OSError, ValueError, KeyError):
+            return False
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline and self.socket.exists():
+            time.sleep(0.05)
+        return True
+
+    def _log_tail(self, lines: int = 15) -> str:
+        try:
+            return "\n".join(self.log_file.read_text(errors="replace").splitlines()[-lines:])
+        except OSError:
+            return ""
+
+
+class LocalDeskTransport(httpx.AsyncBaseTransport):
+    """An httpx transport that starts the local desk service when it is not there."""
+
+    def __init__(self, desk: LocalDesk) -> None:
+        self.desk = desk
+        self._inner = httpx.AsyncHTTPTransport(uds=str(desk.socket))
+        self._started = False
+        self._lock = asyncio.Lock()
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        if not self._started:
+            await self._start()
+        try:
+            return await self._inner.handle_async_request(request)
+        except httpx.ConnectError:
+            # the service went idle and stopped, or was restarted: bring it back once
+            self._started = False
+            await self._start()
+            return await self._inner.handle_async_request(request)
+
+    async def _start(self) -> None:
+        async with self._lock:
+            if not self._started:
+                await asyncio.to_thread(self.desk.ensure_running)
+                self._started = True
+
+    async def aclose(self) -> None:
+        await self._inner.aclose()

@@ -1,0 +1,150 @@
+"""Cases, their events and the shapes in which they are created and changed."""
+
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+from typing import Annotated
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+
+from linkdesk.domain.agents import AgentRef
+from linkdesk.domain.borrowers import Borrower
+
+
+class CaseCategory(enum.StrEnum):
+    REBIND = "rebind"
+    RECYCLED_NUMBER = "recycled_number"
+    IMPERSONATION = "impersonation"
+    UNREACHABLE = "unreachable"
+    PRIVACY_REQUEST = "privacy_request"
+    PRIVACY_INCIDENT = "privacy_incident"
+    RISK_ALERT = "risk_alert"
+    EXPOSURE = "exposure"
+
+
+class CaseStatus(enum.StrEnum):
+    NEW = "new"
+    OPEN = "open"
+    PENDING = "pending"
+    ON_HOLD = "on_hold"
+    RESOLVED = "resolved"
+    CLOSED = "closed"
+
+
+class Priority(enum.StrEnum):
+    URGENT = "urgent"
+    HIGH = "high"
+    NORMAL = "normal"
+    LOW = "low"
+
+    @property
+    def rank(self) -> int:
+        """0 for urgent … 3 for low: sorts most pressing first."""
+        return list(Priority).index(self)
+
+
+class EventKind(enum.StrEnum):
+    CREATED = "created"
+    COMMENT = "comment"
+    NOTE = "note"
+    STATUS = "status"
+    PRIORITY = "priority"
+    ASSIGNMENT = "assignment"
+    SUBJECT = "subject"
+    INTEL = "intel"
+    REVEAL = "reveal"
+    REBIND = "rebind"
+
+
+Subject = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+Body = Annotated[str, StringConstraints(max_length=20_000)]
+
+
+class CaseSummary(BaseModel):
+    """One inbox row: everything masked, nothing heavy."""
+
+    model_config = ConfigDict(frozen=True)
+
+    ref: str
+    category: CaseCategory
+    status: CaseStatus
+    priority: Priority
+    subject: str
+    borrower_name: str | None = None
+    phone: str | None = None
+    assignee: str | None = None
+    sla_due_at: datetime
+    created_at: datetime
+    updated_at: datetime
+
+
+class Case(BaseModel):
+    """A case as the case screen shows it; ``version`` is the ETag for updates."""
+
+    model_config = ConfigDict(frozen=True)
+
+    ref: str
+    category: CaseCategory
+    status: CaseStatus
+    priority: Priority
+    subject: str
+    body: str = ""
+    borrower: Borrower | None = None
+    phone: str | None = None
+    assignee: AgentRef | None = None
+    tags: list[str] = Field(default_factory=list)
+    sla_due_at: datetime
+    created_at: datetime
+    updated_at: datetime
+    version: int
+
+
+class CaseCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    category: CaseCategory
+    subject: Subject
+    body: Body = ""
+    priority: Priority = Priority.NORMAL
+    phone: str | None = Field(
+        default=None, description="The borrower's number, any common format; looked up, never echoed"
+    )
+    borrower: str | None = Field(default=None, description="Borrower ref, e.g. B-000042")
+    assignee: str | None = Field(default=None, description="Agent name")
+    tags: list[Annotated[str, StringConstraints(min_length=1, max_length=40)]] = Field(
+        default_factory=list, max_length=20
+    )
+
+
+class CasePatch(BaseModel):
+    """Fields to change; absent fields stay. ``assignee: null`` unassigns."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    status: CaseStatus | None = None
+    priority: Priority | None = None
+    subject: Subject | None = None
+    assignee: str | None = None
+
+
+class EventCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    kind: Annotated[EventKind, Field(description="comment (public) or note (internal)")]
+    body: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=20_000)]
+
+
+class CaseEvent(BaseModel):
+    """One timeline entry."""
+
+    model_config = ConfigDict(frozen=True)
+
+    id: int
+    case_ref: str
+    kind: EventKind
+    actor: str | None = None
+    body: str = ""
+    data: dict[str, str | int | float | bool | None] = Field(default_factory=dict)
+    internal: bool = False
+    created_at: datetime

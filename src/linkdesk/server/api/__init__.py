@@ -1,0 +1,1 @@
+"""The routers of the desk API, one module per resource."""

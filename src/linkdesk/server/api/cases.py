@@ -1,0 +1,96 @@
+"""``/cases``: list, create, read, update."""
+
+from __future__ import annotations
+
+import re
+from typing import Annotated
+
+from fastapi import APIRouter, Header, Query, Request
+from fastapi.responses import JSONResponse
+
+from linkdesk.domain.cases import Case, CaseCategory, CaseCreate, CasePatch, CaseStatus, CaseSummary, Priority
+from linkdesk.domain.paging import Page
+from linkdesk.domain.views import CaseQuery, CaseSort, CaseState
+from linkdesk.server import cases as store
+from linkdesk.server.api.common import (
+    CallerDep,
+    IdempotencyKey,
+    SessionDep,
+    case_headers,
+    idempotent_create,
+    json_answer,
+    now,
+)
+from linkdesk.server.errors import VersionRequired
+from linkdesk.server.listing import list_cases
+
+router = APIRouter(tags=["cases"])
+_ETAG = re.compile(r'^\s*(?:W/)?"?(\d{1,12})"?\s*$')
+
+
+@router.get("/cases", response_model=Page[CaseSummary])
+def get_cases(
+    session: SessionDep,
+    caller: CallerDep,
+    state: CaseState = CaseState.OPEN,
+    status: CaseStatus | None = None,
+    category: CaseCategory | None = None,
+    priority: Priority | None = None,
+    assignee: Annotated[str | None, Query(max_length=64)] = None,
+    q: Annotated[str | None, Query(max_length=200)] = None,
+    sort: CaseSort = CaseSort.UPDATED_DESC,
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+    cursor: Annotated[str | None, Query(max_length=1000)] = None,
+) -> JSONResponse:
+    query = CaseQuery(
+        state=state, status=status, category=category, priority=priority,
+        assignee=assignee or None, q=q or None, sort=sort,
+    )
+    return json_answer(list_cases(session, caller, query, cursor=cursor, limit=limit))
+
+
+@router.post("/cases", status_code=201, response_model=Case)
+def post_case(
+    request: Request,
+    data: CaseCreate,
+    session: SessionDep,
+    caller: CallerDep,
+    idempotency_key: IdempotencyKey = None,
+) -> JSONResponse:
+    keyring = request.app.state.keyring
+
+    def create(at):  # type: ignore[no-untyped-def]
+        case_id = store.create_case(session, keyring, caller, data, at)
+        return store.get_case(session, case_id).model_dump(mode="json")
+
+    return idempotent_create(
+        request, session, caller, idempotency_key, data, create,
+        lambda payload: case_headers(payload, location=True),
+    )
+
+
+@router.get("/cases/{ref}", response_model=Case)
+def get_case(ref: str, session: SessionDep, caller: CallerDep) -> JSONResponse:
+    case = store.get_case(session, store.case_id_of(ref))
+    return json_answer(case, headers={"ETag": f'"{case.version}"'})
+
+
+@router.patch("/cases/{ref}", response_model=Case)
+def patch_case(
+    request: Request,
+    ref: str,
+    patch: CasePatch,
+    session: SessionDep,
+    caller: CallerDep,
+    if_match: Annotated[str | None, Header(alias="If-Match")] = None,
+) -> JSONResponse:
+    if not if_match:
+        raise VersionRequired("send If-Match with the version (ETag) you read")
+    match = _ETAG.match(if_match)
+    if match is None:
+        raise VersionRequired('If-Match must be the case\'s ETag, e.g. "3"')
+    case_id = store.case_id_of(ref)
+    store.update_case(session, caller, case_id, patch, int(match.group(1)), now(request))
+    session.commit()
+    case = store.get_case(session, case_id)
+    return json_answer(case, headers={"ETag": f'"{case.version}"'})

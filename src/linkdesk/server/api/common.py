@@ -1,0 +1,85 @@
+"""Helpers shared by the routers: JSON answers, the clock, idempotent creates."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+from typing import Annotated, Any
+
+from fastapi import Depends, Header, Request
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from linkdesk.server import idempotency
+from linkdesk.server.agents import Caller
+from linkdesk.server.auth import get_caller, get_session
+from linkdesk.server.errors import ValidationProblem
+
+SessionDep = Annotated[Session, Depends(get_session)]
+CallerDep = Annotated[Caller, Depends(get_caller)]
+IdempotencyKey = Annotated[str | None, Header(alias="Idempotency-Key", max_length=200)]
+
+
+def now(request: Request) -> datetime:
+    return request.app.state.clock()
+
+
+def json_answer(model: BaseModel | dict[str, Any], status: int = 200, headers: dict[str, str] | None = None) -> JSONResponse:
+    content = model.model_dump(mode="json") if isinstance(model, BaseModel) else model
+    return JSONResponse(content, status_code=status, headers=headers)
+
+
+def case_headers(payload: dict[str, Any], *, location: bool) -> dict[str, str]:
+    headers = {}
+    if "version" in payload:
+        headers["ETag"] = f'"{payload["version"]}"'
+    if location and "ref" in payload:
+        headers["Location"] = f"/api/v1/cases/{payload['ref']}"
+    return headers
+
+
+def idempotent_create(
+    request: Request,
+    session: Session,
+    caller: Caller,
+    key: str | None,
+    body: BaseModel,
+    create: Callable[[datetime], dict[str, Any]],
+    headers_of: Callable[[dict[str, Any]], dict[str, str]],
+) -> JSONResponse:
+    """Run ``create`` (which stages writes and returns the answer) once per key.
+
+    The key's record is written in the same transaction as the create, so a crash
+    cannot leave one without the other; two racing requests with one key collide on
+    the key's primary key and the loser answers the winner's result.
+    """
+    at = now(request)
+    if key is not None and not key.strip():
+        raise ValidationProblem.field("Idempotency-Key", "must not be empty")
+    method_path = f"{request.method} {request.url.path}"
+    digest = idempotency.request_hash(method_path, body.model_dump(mode="json"))
+    if key:
+        stored = idempotency.lookup(session, caller.id, key, digest, at)
+        if stored is not None:
+            return _replay(stored.status_code, stored.response_json, headers_of)
+    payload = create(at)
+    if key:
+        idempotency.remember(session, caller.id, key, method_path, digest, 201, payload, at)
+    try:
+        session.commit()
+    except IntegrityError:
+        session.rollback()
+        stored = idempotency.lookup(session, caller.id, key, digest, at) if key else None
+        if stored is None:
+            raise
+        return _replay(stored.status_code, stored.response_json, headers_of)
+    return JSONResponse(payload, status_code=201, headers=headers_of(payload))
+
+
+def _replay(
+    status: int, payload: dict[str, Any], headers_of: Callable[[dict[str, Any]], dict[str, str]]
+) -> JSONResponse:
+    headers = headers_of(payload) | {"Idempotency-Replayed": "true"}
+    return JSONResponse(payload, status_code=status, headers=headers)

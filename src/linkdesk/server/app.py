@@ -1,0 +1,68 @@
+"""The desk API application.
+
+``create_app`` does not migrate: the caller runs :func:`linkdesk.server.db.migrate`
+first (``linkdesk serve`` and the embedded desk do), so that a server never changes a
+schema by surprise and tests control when it happens. The key is loaded here, so a
+malformed key file stops the server before it answers anything.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from datetime import UTC, datetime
+
+import anyio.to_thread
+from fastapi import FastAPI
+from sqlalchemy import Engine
+
+from linkdesk import __version__
+from linkdesk.server import idempotency, problems
+from linkdesk.server.api import agents, cases, events, health, views
+from linkdesk.server.crypto import KeyRing
+from linkdesk.server.db import make_engine, make_session_factory
+from linkdesk.server.settings import ServerSettings
+
+API_PREFIX = "/api/v1"
+
+
+def _utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+def create_app(
+    settings: ServerSettings,
+    *,
+    engine: Engine | None = None,
+    keyring: KeyRing | None = None,
+    clock: Callable[[], datetime] = _utcnow,
+) -> FastAPI:
+    engine = engine or make_engine(settings.database_url)
+    keyring = keyring or KeyRing.load(master_key=settings.master_key, key_file=settings.key_file)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        # Sync endpoints run in threads; SQLite collapses with the default 40 (floors §3).
+        anyio.to_thread.current_default_thread_limiter().total_tokens = settings.thread_limit
+        with app.state.session_factory() as session:
+            idempotency.prune(session, clock())
+        yield
+        engine.dispose()
+
+    app = FastAPI(
+        title="LinkDesk desk API",
+        version=__version__,
+        openapi_url=f"{API_PREFIX}/openapi.json",
+        docs_url=f"{API_PREFIX}/docs",
+        redoc_url=None,
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    app.state.engine = engine
+    app.state.session_factory = make_session_factory(engine)
+    app.state.keyring = keyring
+    app.state.clock = clock
+    for module in (health, agents, views, cases, events):
+        app.include_router(module.router, prefix=API_PREFIX)
+    problems.install(app)
+    return app

@@ -1,0 +1,131 @@
+"""The case list: filters, sorts and keyset pages.
+
+Pages use the row-value form ``(sort_key, id) < (:k, :i)`` (``>`` when ascending),
+which SQLite and PostgreSQL both seek in the ``(is_open, …, sort_key, id)`` indexes,
+so page 1,000 costs what page 1 does. (The ``k < ? OR (k = ? AND id < ?)`` spelling
+seeks only on the leading column and is slower than OFFSET; see the floors.)
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Select, bindparam, select, tuple_
+from sqlalchemy.orm import Session, aliased
+
+from linkdesk.domain.cases import CaseCategory, CaseStatus, CaseSummary, Priority
+from linkdesk.domain.paging import Page
+from linkdesk.domain.refs import case_ref
+from linkdesk.domain.views import CaseQuery, CaseSort, CaseState
+from linkdesk.server import cursors
+from linkdesk.server.agents import Caller
+from linkdesk.server.search import text_condition
+from linkdesk.server.tables import AgentRow, BorrowerRow, CaseRow, UTCDateTime
+
+_SORT_COLUMNS = {
+    CaseSort.UPDATED_DESC: ("updated_at", True),
+    CaseSort.UPDATED: ("updated_at", False),
+    CaseSort.CREATED_DESC: ("created_at", True),
+    CaseSort.CREATED: ("created_at", False),
+    CaseSort.DUE: ("sla_due_at", False),
+    CaseSort.DUE_DESC: ("sla_due_at", True),
+}
+
+
+def filtered(stmt: Select[Any], session: Session, caller: Caller, query: CaseQuery, dialect: str) -> Select[Any]:
+    if query.state is CaseState.OPEN:
+        stmt = stmt.where(CaseRow.is_open.is_(True))
+    elif query.state is CaseState.DONE:
+        stmt = stmt.where(CaseRow.is_open.is_(False))
+    if query.status:
+        stmt = stmt.where(CaseRow.status == str(query.status))
+    if query.category:
+        stmt = stmt.where(CaseRow.category == str(query.category))
+    if query.priority:
+        stmt = stmt.where(CaseRow.priority == str(query.priority))
+    if query.assignee == "me":
+        stmt = stmt.where(CaseRow.assignee_id == caller.id)
+    elif query.assignee == "none":
+        stmt = stmt.where(CaseRow.assignee_id.is_(None))
+    elif query.assignee:
+        agent_id = session.scalar(select(AgentRow.id).where(AgentRow.name == query.assignee))
+        stmt = stmt.where(CaseRow.assignee_id == (agent_id if agent_id is not None else -1))
+    if query.q and query.q.strip():
+        stmt = stmt.where(text_condition(query.q, dialect))
+    return stmt
+
+
+def list_cases(
+    session: Session,
+    caller: Caller,
+    query: CaseQuery,
+    *,
+    cursor: str | None = None,
+    limit: int = 50,
+) -> Page[CaseSummary]:
+    dialect = session.get_bind().dialect.name
+    sort_name, descending = _SORT_COLUMNS[query.sort]
+    sort_column = getattr(CaseRow, sort_name)
+    filters = cursors.fingerprint(query.model_dump(mode="json", exclude={"sort"}))
+    assignee = aliased(AgentRow)
+    stmt = (
+        select(
+            CaseRow.id,
+            CaseRow.category,
+            CaseRow.status,
+            CaseRow.priority,
+            CaseRow.subject,
+            CaseRow.phone_masked,
+            CaseRow.sla_due_at,
+            CaseRow.created_at,
+            CaseRow.updated_at,
+            BorrowerRow.name_masked,
+            assignee.name,
+        )
+        .outerjoin(BorrowerRow, BorrowerRow.id == CaseRow.borrower_id)
+        .outerjoin(assignee, assignee.id == CaseRow.assignee_id)
+    )
+    stmt = filtered(stmt, session, caller, query, dialect)
+    if cursor:
+        payload = cursors.decode(cursor, sort=str(query.sort), filters=filters)
+        try:
+            last_key = datetime.fromisoformat(payload["k"])
+        except (KeyError, TypeError, ValueError):
+            raise cursors.BadRequest("the cursor is not one this desk made") from None
+        keyset = tuple_(sort_column, CaseRow.id)
+        bound = tuple_(
+            bindparam("cursor_key", last_key, type_=UTCDateTime()),
+            bindparam("cursor_id", payload["i"]),
+        )
+        stmt = stmt.where(keyset < bound if descending else keyset > bound)
+    if descending:
+        stmt = stmt.order_by(sort_column.desc(), CaseRow.id.desc())
+    else:
+        stmt = stmt.order_by(sort_column.asc(), CaseRow.id.asc())
+    rows = session.execute(stmt.limit(limit + 1)).all()
+    next_cursor = None
+    if len(rows) > limit:
+        rows = rows[:limit]
+        last = rows[-1]
+        key_value = getattr(last, sort_name)
+        next_cursor = cursors.encode(
+            {"s": str(query.sort), "f": filters, "k": key_value.isoformat(), "i": last.id}
+        )
+    items = [
+        CaseSummary(
+            ref=case_ref(r.id),
+            category=CaseCategory(r.category),
+            status=CaseStatus(r.status),
+            priority=Priority(r.priority),
+            subject=r.subject,
+            borrower_name=r.name_masked,
+            phone=r.phone_masked,
+            assignee=r.name,
+            sla_due_at=r.sla_due_at,
+            created_at=r.created_at,
+            updated_at=r.updated_at,
+        )
+        for r in rows
+    ]
+    return Page[CaseSummary](items=items, next_cursor=next_cursor)

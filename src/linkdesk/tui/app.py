@@ -1,0 +1,224 @@
+"""``LinkDeskApp``: holds the settings and the desk client, owns the router.
+
+The CLI builds it with the settings, a ``connect`` function that makes a
+:class:`~linkdesk.client.DeskClient` for desk settings (embedded or a server URL),
+and a label for the desk. The app connects at start and again whenever the desk
+settings change; no restart is ever needed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import ClassVar
+
+from textual import work
+from textual.app import App
+from textual.binding import Binding, BindingType
+from textual.reactive import reactive
+
+from linkdesk.client import DeskClient, DeskError, DeskUnavailable, ProblemError
+from linkdesk.config import DEFAULT_THEME, DeskSettings, Settings, config_dir
+from linkdesk.domain.text import clean_line
+from linkdesk.i18n import _, set_language
+from linkdesk.resources import stylesheet, themes_dir
+from linkdesk.tui.commands import LinkDeskCommands
+from linkdesk.tui.router import Route, Router
+from linkdesk.tui.screens.base import DeskReconnected
+from linkdesk.tui.screens.case import CaseScreen
+from linkdesk.tui.screens.dialogs import GotoPrompt
+from linkdesk.tui.screens.help import HelpScreen
+from linkdesk.tui.screens.inbox import InboxScreen
+from linkdesk.tui.screens.settings import SettingsScreen
+from linkdesk.tui.themes import load_themes
+
+MAX_RETRY_SECONDS = 30
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class LinkDeskApp(App[None]):
+    TITLE = "LinkDesk"
+    CSS_PATH = stylesheet("app")
+    COMMANDS = App.COMMANDS | {LinkDeskCommands}
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("question_mark", "help", "Keys", id="app.help"),
+        Binding("colon", "goto", "Go to", id="app.goto"),
+        Binding("comma", "settings", "Settings", id="app.settings"),
+        Binding("q", "quit", "Quit", id="app.quit"),
+    ]
+
+    desk_status: reactive[str] = reactive("connecting")
+    """``connecting``, ``connected``, ``unreachable`` or ``error``."""
+    retry_in: reactive[int] = reactive(0)
+    agent_label: reactive[str] = reactive("")
+
+    def __init__(
+        self,
+        settings: Settings,
+        connect: Callable[[DeskSettings], DeskClient],
+        *,
+        desk_label: str,
+        clock: Callable[[], datetime] = utcnow,
+        save_settings: Callable[[Settings], None] | None = None,
+    ) -> None:
+        super().__init__()
+        self.settings = settings
+        self.connect = connect
+        self.desk_label = desk_label
+        self.clock = clock
+        self.save_settings = save_settings
+        self.client: DeskClient = connect(settings.desk)
+        self.theme_problems = self._register_themes()
+        set_language(settings.ui.language)
+        self.agent_label = settings.agent.name
+        self.router = Router(self)
+        self.router.register("inbox", lambda route: InboxScreen(), title="Inbox")
+        self.router.register("case", lambda route: CaseScreen(route.get("ref")), param="ref", title="Case")
+        self.router.register("settings", lambda route: SettingsScreen(), title="Settings")
+        wanted = settings.ui.theme
+        self.theme = wanted if wanted in self.available_themes else DEFAULT_THEME
+
+    def _register_themes(self) -> list[str]:
+        scan = load_themes([themes_dir(), config_dir() / "themes"])
+        for theme in scan.themes:
+            self.register_theme(theme)
+        return scan.problems
+
+    def on_mount(self) -> None:
+        for problem in self.theme_problems:
+            self.notify(_("Theme skipped: {problem}", problem=clean_line(problem)), severity="warning", markup=False)
+        self.router.go(Route("inbox"))
+        self.watch_desk()
+
+    async def on_unmount(self) -> None:
+        await self.client.aclose()
+
+    # -- the desk ----------------------------------------------------------------------
+
+    @work(exclusive=True, group="desk-monitor", exit_on_error=False)
+    async def watch_desk(self) -> None:
+        """Check the desk; while it is unreachable, retry with a growing delay."""
+        delay = 1
+        while True:
+            try:
+                await self.client.health()
+                me = await self.client.me()
+            except DeskUnavailable:
+                self.desk_status = "unreachable"
+                for remaining in range(delay, 0, -1):
+                    self.retry_in = remaining
+                    await asyncio.sleep(1)
+                delay = min(delay * 2, MAX_RETRY_SECONDS)
+                continue
+            except DeskError as exc:
+                self.desk_status = "error"
+                self.report_error(exc)
+                return
+            was = self.desk_status
+            self.desk_status = "connected"
+            self.agent_label = self.settings.agent.name or clean_line(me.display_name)
+            if was in ("unreachable", "error"):
+                for screen in self.screen_stack:
+                    screen.post_message(DeskReconnected())
+            return
+
+    def desk_unreachable(self) -> None:
+        running = any(
+            worker.group == "desk-monitor" and worker.is_running for worker in self.workers
+        )
+        if not running:
+            self.desk_status = "unreachable"
+            self.watch_desk()
+
+    def report_error(self, error: BaseException) -> None:
+        """One notification (or the status line) for any failed desk call; never a traceback."""
+        if isinstance(error, DeskUnavailable):
+            self.desk_unreachable()
+            return
+        if isinstance(error, ProblemError):
+            problem = error.problem
+            message = clean_line(problem.title)
+            if problem.detail:
+                message += ": " + clean_line(problem.detail)
+        elif isinstance(error, DeskError):
+            message = clean_line(str(error))
+        else:
+            self.log.error("unexpected error in a worker", error=repr(error))
+            message = _("Something went wrong: {error}", error=clean_line(repr(error)))
+        self.notify(message, severity="error", timeout=8, markup=False)
+
+    # -- settings ----------------------------------------------------------------------
+
+    def _save(self) -> None:
+        if self.save_settings is None:
+            return
+        try:
+            self.save_settings(self.settings)
+        except OSError as exc:
+            self.notify(_("Settings not saved: {reason}", reason=clean_line(str(exc))), severity="error", markup=False)
+
+    def apply_theme(self, name: str) -> None:
+        self.theme = name
+        self.settings = self.settings.model_copy(
+            update={"ui": self.settings.ui.model_copy(update={"theme": name})}
+        )
+        self._save()
+
+    def apply_language(self, language: str) -> None:
+        set_language(language)
+        self.settings = self.settings.model_copy(
+            update={"ui": self.settings.ui.model_copy(update={"language": language})}
+        )
+        self._save()
+        self.router.retranslate()
+
+    def apply_desk_and_agent(self, desk: DeskSettings, agent_name: str) -> None:
+        desk_changed = desk != self.settings.desk
+        self.settings = self.settings.model_copy(
+            update={
+                "desk": desk,
+                "agent": self.settings.agent.model_copy(update={"name": agent_name}),
+            }
+        )
+        self._save()
+        if agent_name:
+            self.agent_label = agent_name
+        if desk_changed:
+            self.reconnect(desk)
+
+    def reconnect(self, desk: DeskSettings) -> None:
+        """Use another desk from now on; the screens reload from it."""
+        old = self.client
+        self.client = self.connect(desk)
+        self.run_worker(old.aclose(), group="desk-close", exit_on_error=False)
+        self.desk_status = "connecting"
+        self.watch_desk()
+        for screen in self.screen_stack:
+            screen.post_message(DeskReconnected())
+
+    # -- app-wide actions --------------------------------------------------------------
+
+    def action_settings(self) -> None:
+        self.router.go("settings")
+
+    def action_goto(self) -> None:
+        self.push_screen(GotoPrompt(), lambda target: self.router.go(target) if target else None)
+
+    def action_help(self) -> None:
+        screen = self.screen
+        keys: list[tuple[str, str]] = []
+        seen: set[tuple[str, str]] = set()
+        for key, active in screen.active_bindings.items():
+            binding = active.binding
+            if not binding.description:
+                continue
+            entry = (self.get_key_display(binding), _(binding.description))
+            if entry not in seen:
+                seen.add(entry)
+                keys.append(entry)
+        title = screen.title_text() if hasattr(screen, "title_text") else ""
+        self.push_screen(HelpScreen(title, keys))

@@ -1,0 +1,1 @@
+"""The screens of the console; each is reached through the router by its route name."""

@@ -1,0 +1,304 @@
+"""One case (route ``case/LD-000123``): header, borrower panel, timeline, actions."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.content import Content
+from textual.widgets import Static
+
+from linkdesk.client import StaleVersion
+from linkdesk.domain.cases import Case, CaseEvent, CasePatch, EventCreate, EventKind, Priority
+from linkdesk.domain.text import clean_line
+from linkdesk.domain.workflow import next_statuses
+from linkdesk.i18n import _
+from linkdesk.resources import stylesheet
+from linkdesk.tui import labels
+from linkdesk.tui.safe import PRIORITY_STYLES, block, line, sla_text, when
+from linkdesk.tui.screens.base import DeskReconnected, DeskScreen
+from linkdesk.tui.screens.dialogs import Picker, TextEntry
+from linkdesk.tui.widgets.case_table import STATUS_STYLES
+from linkdesk.tui.widgets.key_bar import KeyBar
+from linkdesk.tui.widgets.status_line import StatusLine
+from linkdesk.tui.widgets.title_bar import TitleBar
+from linkdesk.tui.workers import desk_work
+
+UNASSIGN = ""
+
+
+def describe_changes(old: Case, new: Case) -> list[str]:
+    """What someone else changed, in the agent's words: ``status open → pending``."""
+    changes = []
+    if old.status != new.status:
+        changes.append(_("status {old} → {new}", old=labels.status(old.status), new=labels.status(new.status)))
+    if old.priority != new.priority:
+        changes.append(
+            _("priority {old} → {new}", old=labels.priority(old.priority), new=labels.priority(new.priority))
+        )
+    old_assignee = old.assignee.name if old.assignee else "—"
+    new_assignee = new.assignee.name if new.assignee else "—"
+    if old_assignee != new_assignee:
+        changes.append(
+            _("assignee {old} → {new}", old=clean_line(old_assignee), new=clean_line(new_assignee))
+        )
+    if old.subject != new.subject:
+        changes.append(_("subject changed"))
+    if not changes:
+        changes.append(_("new timeline entries"))
+    return changes
+
+
+class CaseScreen(DeskScreen):
+    CSS_PATH = stylesheet("case")
+
+    BINDINGS = [
+        Binding("c", "comment", "Comment", id="case.comment"),
+        Binding("i", "note", "Internal note", id="case.note"),
+        Binding("s", "status", "Status", id="case.status"),
+        Binding("p", "priority", "Priority", id="case.priority"),
+        Binding("a", "assign", "Assign", id="case.assign"),
+        Binding("r", "reload", "Reload", id="case.reload"),
+        Binding("escape", "back", "Back", id="case.back"),
+        Binding("j", "scroll_timeline(1)", show=False),
+        Binding("k", "scroll_timeline(-1)", show=False),
+    ]
+
+    def __init__(self, ref: str) -> None:
+        super().__init__()
+        self.ref = ref
+        self.case: Case | None = None
+        self.events: list[CaseEvent] = []
+
+    def title_text(self) -> str:
+        return _("Case {ref}", ref=self.ref)
+
+    def compose(self) -> ComposeResult:
+        yield TitleBar(self.title_text())
+        with Vertical(id="case-head"):
+            yield Static(Content(_("Loading {ref}…", ref=self.ref)), id="case-subject")
+            yield Static(Content(""), id="case-meta")
+        with Horizontal(id="case-body"):
+            with VerticalScroll(id="timeline"):
+                yield Static(Content(""), id="case-description", classes="event -body")
+            yield Static(Content(""), id="borrower")
+        yield StatusLine()
+        yield KeyBar()
+
+    def on_mount(self) -> None:
+        self.set_position(self.ref)
+        self.query_one("#timeline").focus()
+        self.load()
+
+    # -- loading -----------------------------------------------------------------------
+
+    @desk_work(group="case-load")
+    async def load(self) -> None:
+        case = await self.client.get_case(self.ref)
+        events = await self.client.list_events(self.ref)
+        self.case, self.events = case, events.items
+        self.render_case()
+        await self.render_timeline()
+
+    def on_desk_reconnected(self, _message: DeskReconnected) -> None:
+        self.load()
+
+    def action_reload(self) -> None:
+        self.load()
+
+    def action_back(self) -> None:
+        self.router.back()
+
+    def action_scroll_timeline(self, lines: int) -> None:
+        self.query_one("#timeline", VerticalScroll).scroll_relative(y=lines, animate=False)
+
+    # -- rendering ---------------------------------------------------------------------
+
+    def render_case(self) -> None:
+        case = self.case
+        if case is None:
+            return
+        subject = Text.assemble((case.ref + "  ", "bold"), line(case.subject, "bold"))
+        self.query_one("#case-subject", Static).update(subject)
+        meta = Text(end="")
+        meta.append(f" {labels.status(case.status)} ", style=f"reverse {STATUS_STYLES.get(case.status, '')}")
+        meta.append("  ")
+        meta.append(labels.priority(case.priority), style=PRIORITY_STYLES[case.priority] or "bold")
+        meta.append("  ·  " + labels.category(case.category))
+        meta.append("  ·  " + _("assignee") + " ")
+        meta.append_text(line(case.assignee.display_name if case.assignee else "—"))
+        meta.append("  ·  " + _("SLA") + " ")
+        meta.append_text(sla_text(case.sla_due_at, self.app.clock()))  # type: ignore[attr-defined]
+        meta.append(f"  ({when(case.sla_due_at)})", style="dim")
+        if case.phone:
+            meta.append("  ·  ☎ ")
+            meta.append_text(line(case.phone))
+        self.query_one("#case-meta", Static).update(meta)
+        self.query_one("#case-description", Static).update(
+            block(case.body) if case.body else Text(_("(no description)"), style="dim")
+        )
+        self.query_one("#borrower", Static).update(self.borrower_text(case))
+
+    def borrower_text(self, case: Case) -> Text:
+        text = Text(end="")
+        text.append(_("Borrower") + "\n", style="bold underline")
+        borrower = case.borrower
+        if borrower is None:
+            text.append(_("no borrower linked"), style="dim")
+            return text
+        text.append(_("Ref") + "  ")
+        text.append_text(line(borrower.ref))
+        text.append("\n" + _("Name") + "  ")
+        text.append_text(line(borrower.name))
+        text.append("\n" + _("ID number") + "  ")
+        text.append_text(line(borrower.id_number or "—"))
+        text.append("\n\n" + _("Phone bindings") + "\n", style="bold underline")
+        if not borrower.bindings:
+            text.append(_("none"), style="dim")
+        for binding in sorted(borrower.bindings, key=lambda b: b.bound_at, reverse=True):
+            active = binding.status.value == "active"
+            text.append("● " if active else "○ ", style="#57ab5a" if active else "dim")
+            text.append_text(line(binding.phone.masked, "bold" if active else ""))
+            text.append(f"  {labels.binding_status(binding.status)}\n", style="" if active else "dim")
+            until = when(binding.unbound_at) if binding.unbound_at else _("now")
+            text.append(f"  {when(binding.bound_at)} → {until}\n", style="dim")
+            details = " · ".join(clean_line(v) for v in (binding.phone.carrier, binding.phone.region) if v)
+            if details:
+                text.append(f"  {details}\n", style="dim")
+        return text
+
+    def event_widget(self, event: CaseEvent) -> Static:
+        internal = event.internal or event.kind is EventKind.NOTE
+        head = Text(end="")
+        if internal:
+            head.append(" " + _("INTERNAL NOTE") + " ", style="bold reverse #e8b04a")
+        elif event.kind is EventKind.COMMENT:
+            head.append(" " + _("COMMENT") + " ", style="bold reverse #3fb8af")
+        else:
+            head.append(labels.event_kind(event.kind), style="bold dim")
+        head.append("  ")
+        head.append_text(line(event.actor or _("system"), "bold"))
+        head.append(f"  {when(event.created_at)}", style="dim")
+        body = self.event_body(event)
+        content = Text("\n", end="").join([head, body]) if body.plain else head
+        kind = "-note" if internal else "-comment" if event.kind is EventKind.COMMENT else "-change"
+        return Static(content, classes=f"event {kind}")
+
+    def event_body(self, event: CaseEvent) -> Text:
+        if event.body:
+            return block(event.body)
+        if event.data:
+            parts = [f"{clean_line(str(k))}: {clean_line(str(v))}" for k, v in event.data.items()]
+            return Text(" · ".join(parts), style="dim", end="")
+        return Text(end="")
+
+    async def render_timeline(self) -> None:
+        timeline = self.query_one("#timeline", VerticalScroll)
+        await timeline.query(".event").exclude("#case-description").remove()
+        await timeline.mount_all([self.event_widget(event) for event in self.events])
+        timeline.scroll_end(animate=False)
+
+    def retranslate(self) -> None:
+        super().retranslate()
+        self.render_case()
+        self.run_worker(self.render_timeline(), group="case-render", exclusive=True)
+
+    # -- actions -----------------------------------------------------------------------
+
+    def action_comment(self) -> None:
+        self.app.push_screen(
+            TextEntry(_("Public comment on {ref}", ref=self.ref), _("ctrl+s save · esc cancel · the borrower sees this")),
+            lambda text: self._add_event(EventKind.COMMENT, text) if text else None,
+        )
+
+    def action_note(self) -> None:
+        self.app.push_screen(
+            TextEntry(
+                _("Internal note on {ref}", ref=self.ref),
+                _("ctrl+s save · esc cancel · agents only"),
+                variant="note",
+            ),
+            lambda text: self._add_event(EventKind.NOTE, text) if text else None,
+        )
+
+    @desk_work(group="case-write", exclusive=False)
+    async def _add_event(self, kind: EventKind, text: str) -> None:
+        event = await self.client.add_event(self.ref, EventCreate(kind=kind, body=text))
+        self.events = [*self.events, event]
+        await self.render_timeline()
+        self.notify(_("Comment added") if kind is EventKind.COMMENT else _("Note added"), markup=False)
+
+    def action_status(self) -> None:
+        if self.case is None:
+            return
+        options = [
+            (Text(labels.status(status), style=STATUS_STYLES.get(status, "")), status)
+            for status in next_statuses(self.case.status)
+        ]
+        self.app.push_screen(
+            Picker(_("Move {ref} to", ref=self.ref), options),
+            lambda status: self.update_case(CasePatch(status=status)) if status else None,
+        )
+
+    def action_priority(self) -> None:
+        if self.case is None:
+            return
+        options = [(Text(labels.priority(p), style=PRIORITY_STYLES[p]), p) for p in Priority]
+        self.app.push_screen(
+            Picker(_("Priority of {ref}", ref=self.ref), options, current=self.case.priority),
+            lambda priority: self.update_case(CasePatch(priority=priority))
+            if priority and self.case and priority != self.case.priority
+            else None,
+        )
+
+    def action_assign(self) -> None:
+        if self.case is not None:
+            self._pick_assignee()
+
+    @desk_work(group="case-agents")
+    async def _pick_assignee(self) -> None:
+        agents = await self.client.agents()
+        options: list[tuple[Text, Any]] = [(Text(_("Unassign"), style="italic"), UNASSIGN)]
+        for agent in agents:
+            prompt = line(agent.display_name)
+            prompt.append(f"  {clean_line(agent.name)} · {labels.role(agent.role)}", style="dim")
+            options.append((prompt, agent.name))
+        current = self.case.assignee.name if self.case and self.case.assignee else UNASSIGN
+        self.app.push_screen(
+            Picker(_("Assign {ref} to", ref=self.ref), options, current=current),
+            lambda name: self.update_case(CasePatch(assignee=name or None)) if name is not None else None,
+        )
+
+    @desk_work(group="case-write", exclusive=False)
+    async def update_case(self, patch: CasePatch) -> None:
+        case = self.case
+        if case is None:
+            return
+        try:
+            updated = await self.client.update_case(self.ref, patch, version=case.version)
+        except StaleVersion:
+            fresh = await self.client.get_case(self.ref)
+            events = await self.client.list_events(self.ref)
+            changes = "; ".join(describe_changes(case, fresh))
+            self.case, self.events = fresh, events.items
+            self.render_case()
+            await self.render_timeline()
+            self.notify(
+                _(
+                    "{ref} was changed by someone else: {changes}; your change was not applied",
+                    ref=self.ref,
+                    changes=changes,
+                ),
+                severity="warning",
+                timeout=10,
+                markup=False,
+            )
+            return
+        self.case = updated
+        self.events = (await self.client.list_events(self.ref)).items
+        self.render_case()
+        await self.render_timeline()
+        self.notify(_("{ref} updated", ref=self.ref), markup=False)

@@ -1,0 +1,185 @@
+"""The inbox (route ``inbox``): views on the left, the windowed case table, a filter."""
+
+from __future__ import annotations
+
+from rich.text import Text
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.widgets import Input, OptionList
+from textual.widgets.option_list import Option
+
+from linkdesk.domain.cases import Case, CaseSummary
+from linkdesk.domain.paging import Page
+from linkdesk.domain.text import clean_line
+from linkdesk.domain.views import CaseQuery, View
+from linkdesk.i18n import _
+from linkdesk.resources import stylesheet
+from linkdesk.tui import labels
+from linkdesk.tui.screens.base import DeskReconnected, DeskScreen
+from linkdesk.tui.screens.new_case import NewCaseScreen
+from linkdesk.tui.widgets.case_table import CaseTable
+from linkdesk.tui.widgets.key_bar import KeyBar
+from linkdesk.tui.widgets.status_line import StatusLine
+from linkdesk.tui.widgets.title_bar import TitleBar
+from linkdesk.tui.workers import desk_work
+
+
+class ViewList(OptionList):
+    """The inbox's views with their counts."""
+
+    BINDINGS = [
+        Binding("j", "cursor_down", show=False),
+        Binding("k", "cursor_up", show=False),
+    ]
+
+
+class InboxScreen(DeskScreen):
+    CSS_PATH = stylesheet("inbox")
+
+    BINDINGS = [
+        Binding("slash", "filter", "Filter", id="inbox.filter"),
+        Binding("r", "refresh", "Refresh", id="inbox.refresh"),
+        Binding("n", "new_case", "New case", id="inbox.new"),
+        Binding("enter", "open", "Open", id="inbox.open", show=True),
+        Binding("escape", "clear_filter", "Clear filter", show=False, id="inbox.clear"),
+    ]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.views: list[View] = []
+        self.view_id = "open"
+
+    def title_text(self) -> str:
+        return _("Inbox")
+
+    def compose(self) -> ComposeResult:
+        yield TitleBar(self.title_text())
+        with Horizontal(id="inbox-body"):
+            yield ViewList(markup=False, id="views")
+            with Vertical(id="inbox-main"):
+                yield Input(placeholder=_("Filter: words, 换号, LD-000123, last 4 digits"), id="filter")
+                yield CaseTable(self._fetch_page, self.app.clock, id="cases")  # type: ignore[attr-defined]
+        yield StatusLine()
+        yield KeyBar()
+
+    async def _fetch_page(self, query: CaseQuery, cursor: str | None, limit: int) -> Page[CaseSummary]:
+        return await self.client.list_cases(query, cursor=cursor, limit=limit)
+
+    @property
+    def table(self) -> CaseTable:
+        return self.query_one(CaseTable)
+
+    def on_mount(self) -> None:
+        self.query_one("#filter", Input).display = False
+        self.table.focus()
+        self.table.load(self.current_query())
+        self.load_views()
+
+    # -- views -------------------------------------------------------------------------
+
+    def current_view(self) -> View | None:
+        return next((view for view in self.views if view.id == self.view_id), None)
+
+    def current_query(self) -> CaseQuery:
+        view = self.current_view()
+        query = view.query if view else CaseQuery()
+        text = self.query_one("#filter", Input).value.strip()
+        return query.model_copy(update={"q": text or None})
+
+    @desk_work(group="views")
+    async def load_views(self) -> None:
+        self.views = await self.client.views()
+        self.render_views()
+
+    def render_views(self) -> None:
+        views = self.query_one(ViewList)
+        highlighted = views.highlighted
+        views.clear_options()
+        for view in self.views:
+            prompt = Text(no_wrap=True, overflow="ellipsis")
+            prompt.append(labels.view_title(view.title))
+            prompt.append(f"  {view.count}", style="dim")
+            views.add_option(Option(prompt, id=clean_line(view.id)))
+        if self.views:
+            index = next((i for i, v in enumerate(self.views) if v.id == self.view_id), 0)
+            views.highlighted = highlighted if highlighted is not None else index
+
+    @on(OptionList.OptionSelected, "#views")
+    def _view_chosen(self, event: OptionList.OptionSelected) -> None:
+        event.stop()
+        self.view_id = event.option_id or "open"
+        self.table.load(self.current_query())
+        self.table.focus()
+
+    # -- table -------------------------------------------------------------------------
+
+    @on(CaseTable.Opened)
+    def _open(self, event: CaseTable.Opened) -> None:
+        self.router.go("case", ref=event.ref)
+
+    @on(CaseTable.Moved)
+    def _moved(self, event: CaseTable.Moved) -> None:
+        self.set_position(event.position)
+
+    def action_open(self) -> None:
+        ref = self.table.highlighted_ref
+        if ref:
+            self.router.go("case", ref=ref)
+
+    def action_refresh(self) -> None:
+        self.table.reload()
+        self.load_views()
+
+    def on_desk_reconnected(self, _message: DeskReconnected) -> None:
+        self.table.load(self.current_query())
+        self.load_views()
+
+    # -- filter ------------------------------------------------------------------------
+
+    def action_filter(self) -> None:
+        box = self.query_one("#filter", Input)
+        box.display = True
+        box.focus()
+
+    @on(Input.Changed, "#filter")
+    def _filter_changed(self) -> None:
+        self.table.load(self.current_query())
+
+    @on(Input.Submitted, "#filter")
+    def _filter_submitted(self, event: Input.Submitted) -> None:
+        event.stop()
+        self.table.focus()
+
+    def action_clear_filter(self) -> None:
+        box = self.query_one("#filter", Input)
+        if not box.display and not box.value:
+            return
+        had_text = bool(box.value)
+        with box.prevent(Input.Changed):
+            box.value = ""
+        box.display = False
+        self.table.focus()
+        if had_text:
+            self.table.load(self.current_query())
+
+    # -- new case ----------------------------------------------------------------------
+
+    def action_new_case(self) -> None:
+        self.app.push_screen(NewCaseScreen(), self._created)
+
+    def _created(self, case: Case | None) -> None:
+        if case is None:
+            return
+        self.notify(_("Created {ref}", ref=case.ref), markup=False)
+        self.table.reload()
+        self.load_views()
+
+    # -- language ----------------------------------------------------------------------
+
+    def retranslate(self) -> None:
+        super().retranslate()
+        self.query_one("#filter", Input).placeholder = _("Filter: words, 换号, LD-000123, last 4 digits")
+        self.render_views()
+        self.table.retranslate()

@@ -1,0 +1,109 @@
+"""The linkdesk command, through typer's runner, against a real local desk service."""
+
+from __future__ import annotations
+
+import json
+import re
+
+import pytest
+from typer.testing import CliRunner
+
+from linkdesk import __version__
+from linkdesk.cli import app
+from linkdesk.client.local import LocalDesk
+from linkdesk.config import desk_dir
+
+MASKED_PHONE = re.compile(r"^1\d{2}\*{4}\d{4}$")
+
+
+@pytest.fixture(scope="module")
+def demo_env(tmp_path_factory):
+    """A demo desk prepared once for the module; its service is stopped afterwards."""
+    data = tmp_path_factory.mktemp("cli-data")
+    env = {"LINKDESK_DATA_DIR": str(data), "LINKDESK_CONFIG_DIR": str(data / "config")}
+    yield env
+    LocalDesk(desk_dir("demo", data), demo=True).stop()
+
+
+def invoke(args, env):
+    return CliRunner().invoke(app, args, env=env, catch_exceptions=False)
+
+
+def test_version_and_help():
+    result = CliRunner().invoke(app, ["--version"])
+    assert result.exit_code == 0 and result.output.strip() == f"linkdesk {__version__}"
+    result = CliRunner().invoke(app, ["--help"])
+    assert result.exit_code == 0
+    for command in ("demo", "serve", "cases", "agents"):
+        assert command in result.output
+
+
+def test_cases_list_json_on_the_demo_desk_is_masked(demo_env):
+    result = invoke(["--demo", "cases", "list", "--json", "--limit", "120"], demo_env)
+    assert result.exit_code == 0, result.output
+    cases = json.loads(result.output)
+    assert len(cases) == 120  # two pages of the default 50, then a partial one
+    assert len({case["ref"] for case in cases}) == 120
+    assert all(case["status"] in {"new", "open", "pending", "on_hold"} for case in cases)
+    phones = [case["phone"] for case in cases if case["phone"]]
+    assert phones and all(MASKED_PHONE.match(phone) for phone in phones)
+    updated = [case["updated_at"] for case in cases]
+    assert updated == sorted(updated, reverse=True)
+
+
+def test_cases_list_filters_by_category_and_text(demo_env):
+    result = invoke(["--demo", "cases", "list", "--json", "--category", "recycled_number"], demo_env)
+    assert result.exit_code == 0, result.output
+    cases = json.loads(result.output)
+    assert cases and {case["category"] for case in cases} == {"recycled_number"}
+
+    result = invoke(["--demo", "cases", "list", "--json", "--state", "all", "-q", "换号"], demo_env)
+    found = json.loads(result.output)
+    assert found
+    for case in found:
+        shown = json.loads(invoke(["--demo", "cases", "show", case["ref"], "--json"], demo_env).output)
+        assert "换号" in shown["subject"] + shown["body"]
+
+
+def test_cases_show_prints_the_case_and_its_timeline(demo_env):
+    result = invoke(["--demo", "cases", "show", "LD-000001", "--json"], demo_env)
+    assert result.exit_code == 0, result.output
+    case = json.loads(result.output)
+    assert case["ref"] == "LD-000001"
+    assert case["events"] and case["events"][0]["kind"] == "created"
+    human = invoke(["--demo", "cases", "show", "1"], demo_env)
+    assert human.exit_code == 0 and human.output.startswith("LD-000001")
+
+
+def test_unknown_case_is_a_clear_error(demo_env):
+    result = CliRunner().invoke(app, ["--demo", "cases", "show", "LD-999999"], env=demo_env)
+    assert result.exit_code == 2
+    assert "not found" in result.output.lower()
+
+
+def test_bad_filter_values_are_refused_before_any_request(demo_env):
+    result = CliRunner().invoke(app, ["--demo", "cases", "list", "--category", "bogus"], env=demo_env)
+    assert result.exit_code == 2
+    assert "category" in result.output
+
+
+def test_unreachable_server_is_reported_not_a_traceback():
+    result = CliRunner().invoke(app, ["--server", "http://127.0.0.1:9", "cases", "list"])
+    assert result.exit_code == 3
+    assert "unreachable" in result.output
+    assert "Traceback" not in result.output
+
+
+def test_server_url_must_be_http():
+    result = CliRunner().invoke(app, ["--server", "ftp://x", "cases", "list"])
+    assert result.exit_code == 2
+    assert "http://" in result.output
+
+
+def test_agents_add_prints_a_token_once_and_refuses_unknown_roles(tmp_path):
+    env = {"LINKDESK_DATA_DIR": str(tmp_path)}
+    result = invoke(["agents", "add", "wang.fang", "--role", "supervisor"], env)
+    assert result.exit_code == 0, result.output
+    assert re.fullmatch(r"ld_[\w-]{20,}", result.output.strip())
+    bad = CliRunner().invoke(app, ["agents", "add", "x", "--role", "king"], env=env)
+    assert bad.exit_code == 2 and "role" in bad.output
