@@ -46,6 +46,7 @@ class NewCaseScreen(ModalScreen[Case | None]):
             yield Select(
                 [(Text(labels.category(c)), c.value) for c in CaseCategory],
                 prompt=_("Choose a category"),
+                compact=True,
                 id="category",
             )
             yield Static(Content(""), id="category-error", classes="field-error")
@@ -54,17 +55,18 @@ class NewCaseScreen(ModalScreen[Case | None]):
                 [(Text(labels.priority(p)), p.value) for p in Priority],
                 value=Priority.NORMAL.value,
                 allow_blank=False,
+                compact=True,
                 id="priority",
             )
             yield Static(Content(""), id="priority-error", classes="field-error")
             yield Static(Content(_("Subject")), classes="field-label")
-            yield Input(id="subject", max_length=200)
+            yield Input(id="subject", max_length=200, compact=True)
             yield Static(Content(""), id="subject-error", classes="field-error")
             yield Static(Content(_("Description")), classes="field-label")
-            yield TextArea(id="body", soft_wrap=True)
+            yield TextArea(id="body", soft_wrap=True, compact=True)
             yield Static(Content(""), id="body-error", classes="field-error")
             yield Static(Content(_("Phone number (optional)")), classes="field-label")
-            yield Input(id="phone", placeholder="138 0013 8000", max_length=32)
+            yield Input(id="phone", placeholder="138 0013 8000", max_length=32, compact=True)
             yield Static(Content(""), id="phone-error", classes="field-error")
             yield Static(Content(""), id="form-error", classes="field-error")
             with Horizontal(classes="dialog-buttons"):
