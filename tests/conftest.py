@@ -2,7 +2,14 @@
 
 from __future__ import annotations
 
+import os
+import time
+
 import pytest
+
+# Times on screen are in the terminal's local zone; tests see one zone everywhere.
+os.environ["TZ"] = "UTC"
+time.tzset()
 
 
 @pytest.fixture(autouse=True)

@@ -21,6 +21,7 @@ def test_common_formats_normalise_to_e164(raw):
         ("", "empty"),
         ("abc", "not a phone number"),
         ("1381234567", "11 digits"),
+        ("12345", "11 digits"),
         ("138123456789", "11 digits"),
         ("01012345678", "not a mobile number"),
         ("14012345678", "not an assigned number range"),

@@ -81,7 +81,7 @@ def normalise(raw: str, region: str = DEFAULT_REGION) -> str:
     except NumberParseException as exc:
         raise InvalidPhoneNumber(_PARSE_REASONS.get(exc.error_type, "not a phone number")) from None
     nsn = phonenumbers.national_significant_number(number)
-    if number.country_code == 86 and "13" <= nsn[:2] <= "19" and len(nsn) != 11:
+    if number.country_code == 86 and nsn[:1] == "1" and nsn[:2] != "10" and len(nsn) != 11:
         raise InvalidPhoneNumber(f"a mainland mobile number has 11 digits, not {len(nsn)}")
     possible = phonenumbers.is_possible_number_with_reason(number)
     if possible not in (

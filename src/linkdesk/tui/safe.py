@@ -42,4 +42,9 @@ def sla_text(due: datetime, now: datetime) -> Text:
 
 
 def when(moment: datetime) -> str:
-    return moment.strftime("%Y-%m-%d %H:%M")
+    """A moment in the terminal's local time zone, to the minute."""
+    return moment.astimezone().strftime("%Y-%m-%d %H:%M")
+
+
+def day(moment: datetime) -> str:
+    return moment.astimezone().strftime("%Y-%m-%d")

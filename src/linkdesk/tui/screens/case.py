@@ -18,7 +18,7 @@ from linkdesk.domain.workflow import next_statuses
 from linkdesk.i18n import _
 from linkdesk.resources import stylesheet
 from linkdesk.tui import labels
-from linkdesk.tui.safe import PRIORITY_STYLES, block, line, sla_text, when
+from linkdesk.tui.safe import PRIORITY_STYLES, block, line, day, sla_text, when
 from linkdesk.tui.screens.base import DeskReconnected, DeskScreen
 from linkdesk.tui.screens.dialogs import Picker, TextEntry
 from linkdesk.tui.widgets.case_table import STATUS_STYLES
@@ -163,8 +163,8 @@ class CaseScreen(DeskScreen):
             text.append("● " if active else "○ ", style="#57ab5a" if active else "dim")
             text.append_text(line(binding.phone.masked, "bold" if active else ""))
             text.append(f"  {labels.binding_status(binding.status)}\n", style="" if active else "dim")
-            until = when(binding.unbound_at) if binding.unbound_at else _("now")
-            text.append(f"  {when(binding.bound_at)} → {until}\n", style="dim")
+            until = day(binding.unbound_at) if binding.unbound_at else _("now")
+            text.append(f"  {day(binding.bound_at)} → {until}\n", style="dim")
             details = " · ".join(clean_line(v) for v in (binding.phone.carrier, binding.phone.region) if v)
             if details:
                 text.append(f"  {details}\n", style="dim")

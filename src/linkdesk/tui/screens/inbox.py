@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from rich.table import Table
 from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
@@ -98,9 +99,11 @@ class InboxScreen(DeskScreen):
         highlighted = views.highlighted
         views.clear_options()
         for view in self.views:
-            prompt = Text(no_wrap=True, overflow="ellipsis")
-            prompt.append(labels.view_title(view.title))
-            prompt.append(f"  {view.count}", style="dim")
+            # title on the left, cut if it must be; the count always whole on the right
+            prompt = Table.grid(expand=True, padding=(0, 1, 0, 0))
+            prompt.add_column(ratio=1, no_wrap=True, overflow="ellipsis")
+            prompt.add_column(justify="right", no_wrap=True, style="dim")
+            prompt.add_row(Text(labels.view_title(view.title)), Text(f"{view.count:,}"))
             views.add_option(Option(prompt, id=clean_line(view.id)))
         if self.views:
             index = next((i for i, v in enumerate(self.views) if v.id == self.view_id), 0)
