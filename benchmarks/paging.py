@@ -73,6 +73,7 @@ def ensure_desk(desk: Path, cases: int) -> dict[str, Any]:
     have = case_count(db)
     if have == cases:
         print(f"reusing {db} ({cases:,} cases)", file=sys.stderr)
+        prepare_desk(embedded_settings(desk))  # what a desk start does: migrate, statistics
         return {"generated": False, "seconds": None}
     if have >= 0:
         print(f"{db} has {have:,} cases, not {cases:,}: generating it again", file=sys.stderr)
@@ -83,7 +84,7 @@ def ensure_desk(desk: Path, cases: int) -> dict[str, Any]:
     prepare_desk(settings)  # migrations
 
     from linkdesk.server.crypto import KeyRing
-    from linkdesk.server.db import make_engine
+    from linkdesk.server.db import make_engine, refresh_statistics
     from linkdesk.server.demo import bulk_generate
 
     keyring = KeyRing.load(master_key=settings.master_key, key_file=settings.key_file)
@@ -101,6 +102,7 @@ def ensure_desk(desk: Path, cases: int) -> dict[str, Any]:
     print(f"generating {cases:,} cases into {db}", file=sys.stderr)
     try:
         bulk_generate(engine, keyring, cases=cases, now=datetime.now(UTC), progress=progress)
+        refresh_statistics(engine)
         with engine.connect() as conn:
             conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
     finally:

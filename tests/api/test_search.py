@@ -15,6 +15,15 @@ from .conftest import Desk
 from .test_listing import walk
 
 
+@pytest.fixture(autouse=True, params=["few-matches", "index-walk"])
+def search_plan(request, monkeypatch):
+    """Both ways a search runs: fetching its few matches, or walking the inbox index and
+    testing each row (what a common word does on a big desk)."""
+    if request.param == "index-walk":
+        monkeypatch.setattr("linkdesk.server.search.FEW_HITS", 0)
+    return request.param
+
+
 def rows(desk: Desk) -> list[sa.Row]:
     with desk.engine.connect() as conn:
         return conn.execute(sa.text("SELECT id, subject, body, phone_last4 FROM cases")).all()

@@ -73,3 +73,17 @@ def migrate(database_url: str | None = None, *, engine: Engine | None = None) ->
     finally:
         if owned is not None:
             owned.dispose()
+
+
+def refresh_statistics(engine: Engine) -> None:
+    """Give SQLite's planner fresh statistics (a bounded ANALYZE: ~50 ms at 1M cases).
+
+    Without them it takes ``is_open = 1`` for a selective condition and walks an inbox
+    index where fetching a search's few matches by rowid is a hundred times faster.
+    PostgreSQL keeps its own statistics (autovacuum).
+    """
+    if engine.dialect.name != "sqlite":
+        return
+    with engine.begin() as connection:
+        connection.exec_driver_sql("PRAGMA analysis_limit=1000")
+        connection.exec_driver_sql("ANALYZE")

@@ -11,7 +11,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, bindparam, select, tuple_
+from sqlalchemy import Select, bindparam, false, literal_column, select, tuple_
 from sqlalchemy.orm import Session, aliased
 
 from linkdesk.domain.cases import CaseCategory, CaseStatus, CaseSummary, Priority
@@ -20,7 +20,7 @@ from linkdesk.domain.refs import case_ref
 from linkdesk.domain.views import CaseQuery, CaseSort, CaseState
 from linkdesk.server import cursors
 from linkdesk.server.agents import Caller
-from linkdesk.server.search import text_condition
+from linkdesk.server.search import few_matches, text_condition
 from linkdesk.server.tables import AgentRow, BorrowerRow, CaseRow, UTCDateTime
 
 _SORT_COLUMNS = {
@@ -33,7 +33,12 @@ _SORT_COLUMNS = {
 }
 
 
-def filtered(stmt: Select[Any], session: Session, caller: Caller, query: CaseQuery, dialect: str) -> Select[Any]:
+def filtered(
+    stmt: Select[Any], session: Session, caller: Caller, query: CaseQuery, dialect: str
+) -> tuple[Select[Any], bool]:
+    """The query's conditions; the flag says the text search matched few cases (see
+    :data:`linkdesk.server.search.FEW_HITS`), so the page is best sorted from them."""
+    few = False
     if query.state is CaseState.OPEN:
         stmt = stmt.where(CaseRow.is_open.is_(True))
     elif query.state is CaseState.DONE:
@@ -52,8 +57,13 @@ def filtered(stmt: Select[Any], session: Session, caller: Caller, query: CaseQue
         agent_id = session.scalar(select(AgentRow.id).where(AgentRow.name == query.assignee))
         stmt = stmt.where(CaseRow.assignee_id == (agent_id if agent_id is not None else -1))
     if query.q and query.q.strip():
-        stmt = stmt.where(text_condition(query.q, dialect))
-    return stmt
+        ids = few_matches(session, query.q, dialect)
+        few = ids is not None
+        if ids == []:
+            stmt = stmt.where(false())  # a constant the planner folds: no index walk at all
+        else:
+            stmt = stmt.where(CaseRow.id.in_(ids) if few else text_condition(query.q, dialect))
+    return stmt, few
 
 
 def list_cases(
@@ -86,7 +96,7 @@ def list_cases(
         .outerjoin(BorrowerRow, BorrowerRow.id == CaseRow.borrower_id)
         .outerjoin(assignee, assignee.id == CaseRow.assignee_id)
     )
-    stmt = filtered(stmt, session, caller, query, dialect)
+    stmt, few = filtered(stmt, session, caller, query, dialect)
     if cursor:
         payload = cursors.decode(cursor, sort=str(query.sort), filters=filters)
         try:
@@ -99,10 +109,15 @@ def list_cases(
             bindparam("cursor_id", payload["i"]),
         )
         stmt = stmt.where(keyset < bound if descending else keyset > bound)
+    order_key: Any = sort_column
+    if few and dialect == "sqlite":
+        # ``+column`` keeps SQLite from walking a sort index and testing every row
+        # against the few matches: it fetches them by rowid and sorts them instead
+        order_key = literal_column(f"+cases.{sort_name}")
     if descending:
-        stmt = stmt.order_by(sort_column.desc(), CaseRow.id.desc())
+        stmt = stmt.order_by(order_key.desc(), CaseRow.id.desc())
     else:
-        stmt = stmt.order_by(sort_column.asc(), CaseRow.id.asc())
+        stmt = stmt.order_by(order_key.asc(), CaseRow.id.asc())
     rows = session.execute(stmt.limit(limit + 1)).all()
     next_cursor = None
     if len(rows) > limit:

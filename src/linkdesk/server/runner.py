@@ -34,7 +34,7 @@ def embedded_settings(desk_dir: Path) -> ServerSettings:
 def prepare_desk(settings: ServerSettings, *, demo: bool = False) -> None:
     """Create or upgrade the database; seed a demo desk that has no cases yet."""
     from linkdesk.server.crypto import KeyRing
-    from linkdesk.server.db import make_engine, migrate
+    from linkdesk.server.db import make_engine, migrate, refresh_statistics
 
     engine = make_engine(settings.database_url)
     try:
@@ -44,6 +44,7 @@ def prepare_desk(settings: ServerSettings, *, demo: bool = False) -> None:
             from linkdesk.server.demo import seed_demo_if_empty
 
             seed_demo_if_empty(engine, keyring, now=datetime.now(UTC))
+        refresh_statistics(engine)
     finally:
         engine.dispose()
 
