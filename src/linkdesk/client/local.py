@@ -30,6 +30,7 @@ from linkdesk.client.errors import DeskUnavailable
 START_TIMEOUT = 120.0  # a first start creates, migrates and (for the demo) seeds the desk
 IDLE_TIMEOUT = 30 * 60.0
 LOCAL_BASE_URL = "http://local-desk"
+VERSION_HEADER = "linkdesk-version"  # set on every answer by the desk (server.app)
 
 
 def runtime_dir() -> Path:
@@ -79,7 +80,7 @@ class LocalDesk:
             return False
         try:
             with httpx.Client(
-                transport=httpx.HTTPTransport(uds=str(self.socket)), timeout=2.0
+                transport=httpx.HTTPTransport(uds=str(self.socket), verify=False), timeout=2.0
             ) as http:
                 health = http.get(LOCAL_BASE_URL + "/api/v1/health").json()
         except (httpx.HTTPError, ValueError):
@@ -143,30 +144,36 @@ class LocalDesk:
 
 
 class LocalDeskTransport(httpx.AsyncBaseTransport):
-    """An httpx transport that starts the local desk service when it is not there."""
+    """An httpx transport that starts the local desk service when it is not there.
+
+    The first request goes straight to the socket: a warm service answers it at once,
+    and only a refused connection costs a start. An answer from a service of another
+    LinkDesk version stops that service, so the next request starts this version's.
+    """
 
     def __init__(self, desk: LocalDesk) -> None:
         self.desk = desk
-        self._inner = httpx.AsyncHTTPTransport(uds=str(desk.socket))
-        self._started = False
+        # no TLS on a Unix socket: skip building an SSL context (and reading CA files)
+        self._inner = httpx.AsyncHTTPTransport(uds=str(desk.socket), verify=False)
+        self._checked_version = False
         self._lock = asyncio.Lock()
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
-        if not self._started:
-            await self._start()
         try:
-            return await self._inner.handle_async_request(request)
+            response = await self._inner.handle_async_request(request)
         except httpx.ConnectError:
-            # the service went idle and stopped, or was restarted: bring it back once
-            self._started = False
+            # not started yet, gone idle, or restarted: bring it up once and retry
             await self._start()
-            return await self._inner.handle_async_request(request)
+            response = await self._inner.handle_async_request(request)
+        if not self._checked_version:
+            self._checked_version = True
+            if response.headers.get(VERSION_HEADER) not in (None, __version__):
+                await asyncio.to_thread(self.desk.stop)
+        return response
 
     async def _start(self) -> None:
         async with self._lock:
-            if not self._started:
-                await asyncio.to_thread(self.desk.ensure_running)
-                self._started = True
+            await asyncio.to_thread(self.desk.ensure_running)
 
     async def aclose(self) -> None:
         await self._inner.aclose()

@@ -9,27 +9,9 @@ from __future__ import annotations
 import enum
 from datetime import datetime
 
-import phonenumbers
-from phonenumbers import NumberParseException, PhoneNumberType
 from pydantic import BaseModel, ConfigDict
 
 DEFAULT_REGION = "CN"
-
-_PARSE_REASONS = {
-    NumberParseException.INVALID_COUNTRY_CODE: "unknown country code",
-    NumberParseException.NOT_A_NUMBER: "not a phone number",
-    NumberParseException.TOO_SHORT_AFTER_IDD: "too short",
-    NumberParseException.TOO_SHORT_NSN: "too short",
-    NumberParseException.TOO_LONG: "too long",
-}
-_POSSIBLE_REASONS = {
-    phonenumbers.ValidationResult.TOO_SHORT: "too short",
-    phonenumbers.ValidationResult.TOO_LONG: "too long",
-    phonenumbers.ValidationResult.INVALID_LENGTH: "wrong number of digits",
-    phonenumbers.ValidationResult.INVALID_COUNTRY_CODE: "unknown country code",
-}
-_MOBILE_TYPES = {PhoneNumberType.MOBILE, PhoneNumberType.FIXED_LINE_OR_MOBILE}
-
 
 class InvalidPhoneNumber(ValueError):
     """The input is not a valid mobile number; ``reason`` says why."""
@@ -71,6 +53,24 @@ class PhoneBinding(BaseModel):
 
 def normalise(raw: str, region: str = DEFAULT_REGION) -> str:
     """Return the E.164 form of a mobile number or raise :class:`InvalidPhoneNumber`."""
+    # imported here: the console holds these models but never parses a number
+    import phonenumbers
+    from phonenumbers import NumberParseException, PhoneNumberType
+
+    parse_reasons = {
+        NumberParseException.INVALID_COUNTRY_CODE: "unknown country code",
+        NumberParseException.NOT_A_NUMBER: "not a phone number",
+        NumberParseException.TOO_SHORT_AFTER_IDD: "too short",
+        NumberParseException.TOO_SHORT_NSN: "too short",
+        NumberParseException.TOO_LONG: "too long",
+    }
+    possible_reasons = {
+        phonenumbers.ValidationResult.TOO_SHORT: "too short",
+        phonenumbers.ValidationResult.TOO_LONG: "too long",
+        phonenumbers.ValidationResult.INVALID_LENGTH: "wrong number of digits",
+        phonenumbers.ValidationResult.INVALID_COUNTRY_CODE: "unknown country code",
+    }
+    mobile_types = {PhoneNumberType.MOBILE, PhoneNumberType.FIXED_LINE_OR_MOBILE}
     text = raw.strip()
     if not text:
         raise InvalidPhoneNumber("empty")
@@ -79,7 +79,7 @@ def normalise(raw: str, region: str = DEFAULT_REGION) -> str:
     try:
         number = phonenumbers.parse(text, region)
     except NumberParseException as exc:
-        raise InvalidPhoneNumber(_PARSE_REASONS.get(exc.error_type, "not a phone number")) from None
+        raise InvalidPhoneNumber(parse_reasons.get(exc.error_type, "not a phone number")) from None
     nsn = phonenumbers.national_significant_number(number)
     if number.country_code == 86 and nsn[:1] == "1" and nsn[:2] != "10" and len(nsn) != 11:
         raise InvalidPhoneNumber(f"a mainland mobile number has 11 digits, not {len(nsn)}")
@@ -88,16 +88,18 @@ def normalise(raw: str, region: str = DEFAULT_REGION) -> str:
         phonenumbers.ValidationResult.IS_POSSIBLE,
         phonenumbers.ValidationResult.IS_POSSIBLE_LOCAL_ONLY,
     ):
-        raise InvalidPhoneNumber(_POSSIBLE_REASONS.get(possible, "not a possible number"))
+        raise InvalidPhoneNumber(possible_reasons.get(possible, "not a possible number"))
     if not phonenumbers.is_valid_number(number):
         raise InvalidPhoneNumber("not an assigned number range")
-    if phonenumbers.number_type(number) not in _MOBILE_TYPES:
+    if phonenumbers.number_type(number) not in mobile_types:
         raise InvalidPhoneNumber("not a mobile number")
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 
 
 def national_digits(e164: str) -> str:
     """``+8613812341234`` → ``13812341234``."""
+    import phonenumbers
+
     number = phonenumbers.parse(e164, None)
     return phonenumbers.national_significant_number(number)
 
@@ -116,6 +118,7 @@ def last_four(e164: str) -> str:
 
 def describe(e164: str) -> tuple[str | None, str | None]:
     """Carrier and region of a number, from the number plan (no network)."""
+    import phonenumbers
     from phonenumbers import carrier, geocoder  # loads prefix data on first use
 
     number = phonenumbers.parse(e164, None)

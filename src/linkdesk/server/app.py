@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
+from typing import Any
 
 import anyio.to_thread
 from fastapi import FastAPI
@@ -65,4 +66,29 @@ def create_app(
     for module in (health, agents, views, cases, events):
         app.include_router(module.router, prefix=API_PREFIX)
     problems.install(app)
+    app.add_middleware(VersionHeader)
     return app
+
+
+VERSION_HEADER = b"linkdesk-version"
+
+
+class VersionHeader:
+    """Every answer says which LinkDesk made it, so a client can tell that a long-running
+    local desk service is older than itself (plain ASGI: no per-request task)."""
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+
+        async def send_with_version(message: Any) -> None:
+            if message["type"] == "http.response.start":
+                message.setdefault("headers", [])
+                message["headers"] = [*message["headers"], (VERSION_HEADER, __version__.encode())]
+            await send(message)
+
+        await self.app(scope, receive, send_with_version)

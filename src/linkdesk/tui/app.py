@@ -25,19 +25,32 @@ from linkdesk.i18n import _, set_language
 from linkdesk.resources import stylesheet, themes_dir
 from linkdesk.tui.commands import LinkDeskCommands
 from linkdesk.tui.router import Route, Router
+from linkdesk.domain.cases import CaseSummary
+from linkdesk.domain.paging import Page
+from linkdesk.domain.views import CaseQuery, View
 from linkdesk.tui.screens.base import DeskReconnected
-from linkdesk.tui.screens.case import CaseScreen
-from linkdesk.tui.screens.dialogs import GotoPrompt
-from linkdesk.tui.screens.help import HelpScreen
 from linkdesk.tui.screens.inbox import InboxScreen
-from linkdesk.tui.screens.settings import SettingsScreen
 from linkdesk.tui.themes import load_themes
+from linkdesk.tui.widgets.case_table import CaseTable
 
 MAX_RETRY_SECONDS = 30
 
 
 def utcnow() -> datetime:
     return datetime.now(UTC)
+
+
+def _case_screen(route: Route):  # type: ignore[no-untyped-def]
+    # screens other than the inbox are imported on first use: not on the way to first paint
+    from linkdesk.tui.screens.case import CaseScreen
+
+    return CaseScreen(route.get("ref"))
+
+
+def _settings_screen(route: Route):  # type: ignore[no-untyped-def]
+    from linkdesk.tui.screens.settings import SettingsScreen
+
+    return SettingsScreen()
 
 
 class LinkDeskApp(App[None]):
@@ -77,8 +90,9 @@ class LinkDeskApp(App[None]):
         self.agent_label = settings.agent.name
         self.router = Router(self)
         self.router.register("inbox", lambda route: InboxScreen(), title="Inbox")
-        self.router.register("case", lambda route: CaseScreen(route.get("ref")), param="ref", title="Case")
-        self.router.register("settings", lambda route: SettingsScreen(), title="Settings")
+        self.router.register("case", _case_screen, param="ref", title="Case")
+        self.router.register("settings", _settings_screen, title="Settings")
+        self._prefetched: dict[str, asyncio.Task] = {}
         wanted = settings.ui.theme
         self.theme = wanted if wanted in self.available_themes else DEFAULT_THEME
 
@@ -88,6 +102,27 @@ class LinkDeskApp(App[None]):
             self.register_theme(theme)
         return scan.problems
 
+    def on_load(self) -> None:
+        """Ask the desk for the first inbox page and the views before the first screen is
+        even composed: the answers travel while Textual builds the screen."""
+        self._prefetched = {
+            "cases": asyncio.ensure_future(self.client.list_cases(CaseQuery(), limit=CaseTable.PAGE_SIZE)),
+            "views": asyncio.ensure_future(self.client.views()),
+        }
+
+    async def take_first_page(self, query: CaseQuery, limit: int) -> Page[CaseSummary] | None:
+        """The prefetched first page if it answers ``query``; each answer is used once."""
+        task = self._prefetched.pop("cases", None)
+        if task is None or query != CaseQuery() or limit != CaseTable.PAGE_SIZE:
+            if task is not None:
+                task.cancel()
+            return None
+        return await task
+
+    async def take_views(self) -> list[View] | None:
+        task = self._prefetched.pop("views", None)
+        return None if task is None else await task
+
     def on_mount(self) -> None:
         for problem in self.theme_problems:
             self.notify(_("Theme skipped: {problem}", problem=clean_line(problem)), severity="warning", markup=False)
@@ -95,6 +130,8 @@ class LinkDeskApp(App[None]):
         self.watch_desk()
 
     async def on_unmount(self) -> None:
+        for task in self._prefetched.values():
+            task.cancel()
         await self.client.aclose()
 
     # -- the desk ----------------------------------------------------------------------
@@ -105,8 +142,7 @@ class LinkDeskApp(App[None]):
         delay = 1
         while True:
             try:
-                await self.client.health()
-                me = await self.client.me()
+                me = await self.client.me()  # answers only when the desk and its database do
             except DeskUnavailable:
                 self.desk_status = "unreachable"
                 for remaining in range(delay, 0, -1):
@@ -206,6 +242,8 @@ class LinkDeskApp(App[None]):
         self.router.go("settings")
 
     def action_goto(self) -> None:
+        from linkdesk.tui.screens.dialogs import GotoPrompt
+
         self.push_screen(GotoPrompt(), lambda target: self.router.go(target) if target else None)
 
     def action_help(self) -> None:
@@ -221,4 +259,6 @@ class LinkDeskApp(App[None]):
                 seen.add(entry)
                 keys.append(entry)
         title = screen.title_text() if hasattr(screen, "title_text") else ""
+        from linkdesk.tui.screens.help import HelpScreen
+
         self.push_screen(HelpScreen(title, keys))

@@ -19,7 +19,6 @@ from linkdesk.i18n import _
 from linkdesk.resources import stylesheet
 from linkdesk.tui import labels
 from linkdesk.tui.screens.base import DeskReconnected, DeskScreen
-from linkdesk.tui.screens.new_case import NewCaseScreen
 from linkdesk.tui.widgets.case_table import CaseTable
 from linkdesk.tui.widgets.key_bar import KeyBar
 from linkdesk.tui.widgets.status_line import StatusLine
@@ -66,6 +65,10 @@ class InboxScreen(DeskScreen):
         yield KeyBar()
 
     async def _fetch_page(self, query: CaseQuery, cursor: str | None, limit: int) -> Page[CaseSummary]:
+        if cursor is None:
+            first = await self.app.take_first_page(query, limit)  # type: ignore[attr-defined]
+            if first is not None:
+                return first
         return await self.client.list_cases(query, cursor=cursor, limit=limit)
 
     @property
@@ -91,7 +94,7 @@ class InboxScreen(DeskScreen):
 
     @desk_work(group="views")
     async def load_views(self) -> None:
-        self.views = await self.client.views()
+        self.views = await self.app.take_views() or await self.client.views()  # type: ignore[attr-defined]
         self.render_views()
 
     def render_views(self) -> None:
@@ -170,6 +173,8 @@ class InboxScreen(DeskScreen):
     # -- new case ----------------------------------------------------------------------
 
     def action_new_case(self) -> None:
+        from linkdesk.tui.screens.new_case import NewCaseScreen  # on first use
+
         self.app.push_screen(NewCaseScreen(), self._created)
 
     def _created(self, case: Case | None) -> None:
