@@ -213,9 +213,12 @@ def cases_show(
     typer.echo("")
     for event in events:
         marker = "note" if event.internal else event.kind
+        text = event.body
+        if not text and "to" in event.data:
+            text = f"{event.data.get('from') or '-'} → {event.data.get('to') or '-'}"
         typer.echo(
-            f"  {event.created_at:%Y-%m-%d %H:%M}  {marker:<10} {clean_line(event.actor or '-')}: "
-            f"{clean_line(event.body)}"
+            f"  {event.created_at.astimezone():%Y-%m-%d %H:%M}  {marker:<10} "
+            f"{clean_line(event.actor or '-')}: {clean_line(str(text))}"
         )
 
 

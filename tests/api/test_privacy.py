@@ -19,7 +19,8 @@ def secrets_of(desk: Desk) -> list[str]:
     public = " ".join(
         [dn for _, dn, _ in demo_data.AGENTS]
         + [s for subjects in demo_data.SUBJECTS.values() for s in subjects]
-        + demo_data.BODY_SENTENCES + demo_data.COMMENTS + demo_data.NOTES
+        + [s for sentences in demo_data.BODY_SENTENCES.values() for s in sentences]
+        + demo_data.GENERAL_SENTENCES + demo_data.COMMENTS + demo_data.NOTES
     )
     names = [n for n in desk.summary.names if n not in public]
     phones = desk.summary.phones + [national_digits(p) for p in desk.summary.phones]

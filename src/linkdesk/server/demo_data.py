@@ -92,28 +92,64 @@ SUBJECTS: dict[CaseCategory, list[str]] = {
     ],
 }
 
-BODY_SENTENCES = [
-    "客户来电称原手机号已注销，希望尽快完成换绑。",
-    "已通过人脸识别和银行卡验证两项独立要素。",
-    "来电人表示并不认识借款人，要求停止拨打。",
+BODY_SENTENCES: dict[CaseCategory, list[str]] = {
+    CaseCategory.REBIND: [
+        "客户来电称原手机号已注销，希望尽快完成换绑。",
+        "借款人在App内提交了更换号码申请，附身份证照片。",
+        "已通过人脸识别和银行卡验证两项独立要素。",
+        "旧号码已无法接收验证码，需人工核验后换号。",
+        "Customer called to report the number change; verification pending.",
+    ],
+    CaseCategory.RECYCLED_NUMBER: [
+        "来电人表示并不认识借款人，要求停止拨打。",
+        "运营商查询结果显示号码于上月重新分配。",
+        "已将该号码加入禁止联系名单，待复核。",
+        "新机主称办卡后一直收到催收短信，属二次号。",
+        "The new owner of the number asked us to stop calling.",
+        "Carrier lookup confirms the number was reassigned.",
+    ],
+    CaseCategory.IMPERSONATION: [
+        "三要素核验返回不一致，需人工复核。",
+        "已冻结账户，等待本人到店核实身份。",
+        "本人否认申请过该笔借款，已报警并提供回执。",
+        "注册所用手机号登记在他人名下。",
+    ],
+    CaseCategory.UNREACHABLE: [
+        "催收记录显示连续七天无人接听。",
+        "号码状态查询结果为停机，需寻找借款人本人其他已核实渠道。",
+        "已发送短信提醒，尚未收到回复。",
+        "按规定不得联系借款人以外的第三方。",
+    ],
+    CaseCategory.PRIVACY_REQUEST: [
+        "根据个人信息保护法，需在十五个工作日内答复。",
+        "申请人已通过身份核验，要求提供个人信息副本。",
+        "申请人要求删除已结清借款的个人信息。",
+        "Refund of the overcharged fee was requested as well.",
+    ],
+    CaseCategory.PRIVACY_INCIDENT: [
+        "发现外呼系统导出记录异常，已暂停相关账号。",
+        "需评估涉及的个人信息范围并准备报告。",
+        "Escalated to compliance for review.",
+        "已保全相关日志，等待安全团队调查。",
+    ],
+    CaseCategory.RISK_ALERT: [
+        "号码入网时间不足三个月，风险评分上调。",
+        "监测到同一号码绑定多名借款人。",
+        "号码在绑定后被运营商重新分配，需停止联系。",
+        "请风控团队评估是否需要重新授信。",
+    ],
+    CaseCategory.EXPOSURE: [
+        "关联借款人共有四位，其中两位已逾期。",
+        "企业主个人经营贷逾期，关联担保人需复核。",
+        "项目融资出现违约，排查共用号码的借款人。",
+        "请风控团队评估是否需要重新授信。",
+    ],
+}
+"""Description sentences per category: a description takes one to three of them."""
+
+GENERAL_SENTENCES = [
     "请勿向第三方透露任何借款信息。",
-    "已将该号码加入禁止联系名单，待复核。",
-    "运营商查询结果显示号码于上月重新分配。",
-    "借款人在App内提交了更换号码申请，附身份证照片。",
-    "三要素核验返回不一致，需人工复核。",
-    "根据个人信息保护法，需在十五个工作日内答复。",
-    "已冻结账户，等待本人到店核实身份。",
-    "号码入网时间不足三个月，风险评分上调。",
-    "关联借款人共有四位，其中两位已逾期。",
-    "催收记录显示连续七天无人接听。",
-    "请风控团队评估是否需要重新授信。",
     "客户情绪激动，建议优先处理。",
-    "已发送短信提醒，尚未收到回复。",
-    "Customer called to report the number change; verification pending.",
-    "The new owner of the number asked us to stop calling.",
-    "Refund of the overcharged fee was requested as well.",
-    "Escalated to compliance for review.",
-    "Carrier lookup confirms the number was reassigned.",
 ]
 
 COMMENTS = [
@@ -160,5 +196,9 @@ def mobile_number(rng: random.Random, taken: set[str]) -> str:
 
 def case_text(rng: random.Random, category: CaseCategory) -> tuple[str, str]:
     subject = rng.choice(SUBJECTS[category])
-    body = "".join(rng.sample(BODY_SENTENCES, rng.randint(1, 3)))
+    own = BODY_SENTENCES[category]
+    sentences = rng.sample(own, rng.randint(1, min(2, len(own))))
+    if rng.random() < 0.3:
+        sentences.append(rng.choice(GENERAL_SENTENCES))
+    body = "".join(sentences)
     return subject, body

@@ -12,7 +12,7 @@ from textual.content import Content
 from textual.widgets import Static
 
 from linkdesk.client import StaleVersion
-from linkdesk.domain.cases import Case, CaseEvent, CasePatch, EventCreate, EventKind, Priority
+from linkdesk.domain.cases import Case, CaseEvent, CasePatch, CaseStatus, EventCreate, EventKind, Priority
 from linkdesk.domain.text import clean_line
 from linkdesk.domain.workflow import next_statuses
 from linkdesk.i18n import _
@@ -190,10 +190,32 @@ class CaseScreen(DeskScreen):
     def event_body(self, event: CaseEvent) -> Text:
         if event.body:
             return block(event.body)
+        if "to" in event.data:
+            old, new = event.data.get("from"), event.data.get("to")
+            return Text(
+                f"{self.change_value(event.kind, old)} → {self.change_value(event.kind, new)}",
+                style="dim",
+                end="",
+            )
         if event.data:
             parts = [f"{clean_line(str(k))}: {clean_line(str(v))}" for k, v in event.data.items()]
             return Text(" · ".join(parts), style="dim", end="")
         return Text(end="")
+
+    @staticmethod
+    def change_value(kind: EventKind, value: object) -> str:
+        """A changed field's value in the agent's language: statuses and priorities by
+        their labels, anything else (an agent's name) cleaned as it came."""
+        if value is None or value == "":
+            return "—"
+        try:
+            if kind is EventKind.STATUS:
+                return labels.status(CaseStatus(str(value)))
+            if kind is EventKind.PRIORITY:
+                return labels.priority(Priority(str(value)))
+        except ValueError:
+            pass
+        return clean_line(str(value))
 
     async def render_timeline(self) -> None:
         timeline = self.query_one("#timeline", VerticalScroll)
