@@ -98,6 +98,10 @@ class Settings(BaseSettings):
     desk: DeskSettings = Field(default_factory=DeskSettings)
     agent: AgentSettings = Field(default_factory=AgentSettings)
     ui: UISettings = Field(default_factory=UISettings)
+    keys: dict[str, str] = Field(
+        default_factory=dict,
+        description="Binding id → keys, e.g. inbox.filter = \"f\" (docs: README, Keys)",
+    )
 
     @classmethod
     def settings_customise_sources(

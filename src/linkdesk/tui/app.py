@@ -93,6 +93,8 @@ class LinkDeskApp(App[None]):
         self.router.register("case", _case_screen, param="ref", title="Case")
         self.router.register("settings", _settings_screen, title="Settings")
         self._prefetched: dict[str, asyncio.Task] = {}
+        if settings.keys:
+            self.set_keymap(settings.keys)  # the user's keys, by binding id
         wanted = settings.ui.theme
         self.theme = wanted if wanted in self.available_themes else DEFAULT_THEME
 
@@ -252,12 +254,15 @@ class LinkDeskApp(App[None]):
         seen: set[tuple[str, str]] = set()
         for key, active in screen.active_bindings.items():
             binding = active.binding
-            if not binding.description:
+            # LinkDesk's own bindings carry ids; Textual's widget internals (page left,
+            # copy selection, …) would only bury them
+            if not binding.description or not binding.id:
                 continue
             entry = (self.get_key_display(binding), _(binding.description))
             if entry not in seen:
                 seen.add(entry)
                 keys.append(entry)
+        keys.append(("^p", _("Command palette")))
         title = screen.title_text() if hasattr(screen, "title_text") else ""
         from linkdesk.tui.screens.help import HelpScreen
 

@@ -8,7 +8,8 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
-from textual.widgets import Input, OptionList
+from textual.content import Content
+from textual.widgets import Input, OptionList, Static
 from textual.widgets.option_list import Option
 
 from linkdesk.domain.cases import Case, CaseSummary
@@ -37,6 +38,8 @@ class ViewList(OptionList):
 
 class InboxScreen(DeskScreen):
     CSS_PATH = stylesheet("inbox")
+    # under 100 columns the views list hides (``v`` shows it) and the table drops columns
+    HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (100, "-wide")]
 
     BINDINGS = [
         Binding("slash", "filter", "Filter", id="inbox.filter"),
@@ -44,6 +47,7 @@ class InboxScreen(DeskScreen):
         Binding("n", "new_case", "New case", id="inbox.new"),
         Binding("enter", "open", "Open", id="inbox.open", show=True),
         Binding("escape", "clear_filter", "Clear filter", show=False, id="inbox.clear"),
+        Binding("v", "views", "Views", id="inbox.views"),
     ]
 
     def __init__(self) -> None:
@@ -61,6 +65,7 @@ class InboxScreen(DeskScreen):
             with Vertical(id="inbox-main"):
                 yield Input(placeholder=_("Filter: words, 换号, LD-000123, last 4 digits"), id="filter")
                 yield CaseTable(self._fetch_page, self.app.clock, id="cases")  # type: ignore[attr-defined]
+                yield Static(id="empty")
         yield StatusLine()
         yield KeyBar()
 
@@ -128,6 +133,32 @@ class InboxScreen(DeskScreen):
     @on(CaseTable.Moved)
     def _moved(self, event: CaseTable.Moved) -> None:
         self.set_position(event.position)
+        self.show_empty_state()
+
+    def show_empty_state(self) -> None:
+        """Say why the table is empty and what to do, instead of a blank table."""
+        empty = self.query_one("#empty", Static)
+        nothing = self.table.loaded and self.table.row_count == 0
+        empty.display = nothing
+        self.set_class(nothing, "-empty")
+        if nothing:
+            filtered = bool(self.query_one("#filter", Input).value.strip())
+            empty.update(
+                Content(
+                    _("Nothing matches the filter. Press escape to clear it.")
+                    if filtered
+                    else _("No cases in this view. Press n to create one, or choose another view.")
+                )
+            )
+
+    def action_views(self) -> None:
+        views = self.query_one(ViewList)
+        if self.has_class("-narrow"):
+            self.toggle_class("-show-views")
+        if views.display and self.has_class("-wide") or self.has_class("-show-views"):
+            views.focus()
+        else:
+            self.table.focus()
 
     def action_open(self) -> None:
         ref = self.table.highlighted_ref

@@ -56,6 +56,8 @@ COLUMNS: tuple[tuple[str, str, int], ...] = (
     ("sla", N_("SLA"), 5),
 )
 MIN_SUBJECT_WIDTH = 16
+OPTIONAL_COLUMNS = ("borrower", "assignee", "category", "priority")
+"""Dropped in this order when the subject would get less than MIN_SUBJECT_WIDTH."""
 
 
 def fit(text: Text, width: int) -> Text:
@@ -113,6 +115,7 @@ class CaseTable(DataTable[Text]):
         self._above: list[tuple[str | None, int]] = []
         self._refs: list[str] = []
         self._subject_width = 0
+        self._shown: tuple[str, ...] = tuple(key for key, _title, _width in COLUMNS)
         self._worker: Worker[None] | None = None
         self._rendering = False
         self.loaded = False
@@ -198,18 +201,31 @@ class CaseTable(DataTable[Text]):
 
     # -- rendering ---------------------------------------------------------------------
 
-    def _compute_subject_width(self) -> int:
-        fixed = sum(width for _key, _title, width in COLUMNS if width)
-        padding = 2 * self.cell_padding * len(COLUMNS)
+    def _layout(self) -> tuple[tuple[str, ...], int]:
+        """The columns that fit the table's width, and the subject's width.
+
+        On a narrow terminal the least needed columns give way (borrower, then
+        assignee, category, priority) before the subject shrinks below its minimum.
+        """
         scrollbar = self.styles.scrollbar_size_vertical
-        available = self.size.width - fixed - padding - scrollbar
-        return max(MIN_SUBJECT_WIDTH, available)
+        keys = [key for key, _title, _width in COLUMNS]
+        widths = {key: width for key, _title, width in COLUMNS}
+        for optional in (None, *OPTIONAL_COLUMNS):
+            if optional is not None:
+                keys.remove(optional)
+            fixed = sum(widths[key] for key in keys)
+            available = self.size.width - fixed - 2 * self.cell_padding * len(keys) - scrollbar
+            if available >= MIN_SUBJECT_WIDTH:
+                break
+        return tuple(keys), max(MIN_SUBJECT_WIDTH, available)
 
     def _build_columns(self) -> None:
         self.clear(columns=True)
+        self._shown, self._subject_width = self._layout()
         for key, title, width in COLUMNS:
-            width = width or self._subject_width
-            self.add_column(fit(Text(_(title), style="bold", end=""), width), width=width, key=key)
+            if key in self._shown:
+                width = width or self._subject_width
+                self.add_column(fit(Text(_(title), style="bold", end=""), width), width=width, key=key)
 
     def _cells(self, case: CaseSummary, now: datetime) -> list[Text]:
         cells = [
@@ -223,8 +239,11 @@ class CaseTable(DataTable[Text]):
             line(case.assignee or "—", "" if case.assignee else "dim"),
             sla_text(case.sla_due_at, now),
         ]
-        widths = [width or self._subject_width for _key, _title, width in COLUMNS]
-        return [fit(cell, width) for cell, width in zip(cells, widths, strict=True)]
+        return [
+            fit(cell, width or self._subject_width)
+            for cell, (key, _title, width) in zip(cells, COLUMNS, strict=True)
+            if key in self._shown
+        ]
 
     def _render_window(
         self, keep: str | None, *, reset: bool = False, force_columns: bool = False
@@ -239,9 +258,7 @@ class CaseTable(DataTable[Text]):
     def _fill(self, keep: str | None, *, reset: bool, force_columns: bool) -> None:
         old_row = self.cursor_row
         old_scroll = self.scroll_y
-        width = self._compute_subject_width()
-        if force_columns or width != self._subject_width or not self.columns:
-            self._subject_width = width
+        if force_columns or self._layout() != (self._shown, self._subject_width) or not self.columns:
             self._build_columns()
         else:
             self.clear()
@@ -268,7 +285,7 @@ class CaseTable(DataTable[Text]):
         self._scroll_cursor_into_view()
 
     def on_resize(self) -> None:
-        if self._pages and self.size.width and self._compute_subject_width() != self._subject_width:
+        if self._pages and self.size.width and self._layout() != (self._shown, self._subject_width):
             self._render_window(self.highlighted_ref)
 
     # -- moving ------------------------------------------------------------------------

@@ -1,0 +1,76 @@
+"""The inbox on small terminals and on an empty view."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from textual.widgets import Static
+
+from .conftest import settled, wait_for
+from .test_walk import inbox_ready
+
+
+def column_keys(table: Any) -> list[str]:
+    return [str(column.key.value) for column in table.ordered_columns]
+
+
+async def test_narrow_terminal_hides_the_views_and_keeps_the_subject_readable(make_app: Any) -> None:
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        table = await inbox_ready(pilot)
+        await settled(pilot)
+        views = app.screen.query_one("#views")
+        assert not views.display
+        keys = column_keys(table)
+        assert {"ref", "subject", "phone", "status", "sla"} <= set(keys)
+        assert "borrower" not in keys  # the first to give way
+        assert table.columns[next(k for k in table.columns if str(k.value) == "subject")].width >= 16
+        assert sum(column.get_render_width(table) for column in table.ordered_columns) <= table.size.width
+
+        await pilot.press("v")
+        await wait_for(pilot, lambda: views.display and views.has_focus)
+        await pilot.press("v")
+        await wait_for(pilot, lambda: not views.display and table.has_focus)
+
+
+async def test_wide_terminal_shows_every_column_beside_the_views(make_app: Any) -> None:
+    app = make_app()
+    async with app.run_test(size=(130, 36)) as pilot:
+        table = await inbox_ready(pilot)
+        await settled(pilot)
+        assert app.screen.query_one("#views").display
+        assert column_keys(table) == [
+            "ref", "priority", "category", "subject", "borrower", "phone", "status", "assignee", "sla"
+        ]
+
+
+async def test_an_empty_view_says_what_to_do(make_app: Any) -> None:
+    app = make_app()
+    async with app.run_test(size=(120, 36)) as pilot:
+        table = await inbox_ready(pilot)
+        box = app.screen.query_one("#filter")
+        await pilot.press("slash")
+        box.value = "zzzqqq"
+        await wait_for(pilot, lambda: table.query_filter.q == "zzzqqq" and table.loaded and table.row_count == 0)
+        empty = app.screen.query_one("#empty", Static)
+        await wait_for(pilot, lambda: empty.display)
+        assert "Nothing matches the filter" in str(empty.render())
+
+        await pilot.press("escape")
+        await wait_for(pilot, lambda: table.row_count > 0)
+        assert not empty.display
+
+
+async def test_keys_from_the_settings_file_replace_the_defaults(make_app: Any) -> None:
+    from linkdesk.config import Settings, UISettings
+
+    settings = Settings(ui=UISettings(language="en"), keys={"inbox.filter": "f"})
+    app = make_app(settings)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await inbox_ready(pilot)
+        box = app.screen.query_one("#filter")
+        await pilot.press("slash")
+        await settled(pilot)
+        assert not box.display  # "/" no longer filters
+        await pilot.press("f")
+        await wait_for(pilot, lambda: box.display and box.has_focus)
