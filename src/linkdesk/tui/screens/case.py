@@ -98,10 +98,20 @@ class CaseScreen(DeskScreen):
     @desk_work(group="case-load")
     async def load(self) -> None:
         case = await self.client.get_case(self.ref)
-        events = await self.client.list_events(self.ref)
-        self.case, self.events = case, events.items
+        self.case, self.events = case, await self.timeline()
         self.render_case()
         await self.render_timeline()
+
+    async def timeline(self) -> list[CaseEvent]:
+        """Every event of the case, page after page (oldest first)."""
+        events: list[CaseEvent] = []
+        cursor: str | None = None
+        while True:
+            page = await self.client.list_events(self.ref, cursor=cursor, limit=200)
+            events.extend(page.items)
+            cursor = page.next_cursor
+            if not cursor:
+                return events
 
     def on_desk_reconnected(self, _message: DeskReconnected) -> None:
         self.load()
@@ -303,9 +313,8 @@ class CaseScreen(DeskScreen):
             updated = await self.client.update_case(self.ref, patch, version=case.version)
         except StaleVersion:
             fresh = await self.client.get_case(self.ref)
-            events = await self.client.list_events(self.ref)
             changes = "; ".join(describe_changes(case, fresh))
-            self.case, self.events = fresh, events.items
+            self.case, self.events = fresh, await self.timeline()
             self.render_case()
             await self.render_timeline()
             self.notify(
@@ -320,7 +329,7 @@ class CaseScreen(DeskScreen):
             )
             return
         self.case = updated
-        self.events = (await self.client.list_events(self.ref)).items
+        self.events = await self.timeline()
         self.render_case()
         await self.render_timeline()
         self.notify(_("{ref} updated", ref=self.ref), markup=False)
