@@ -14,6 +14,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import Match
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from linkdesk.domain import problems as p
@@ -72,11 +73,26 @@ async def _validation(_request: Request, exc: Exception) -> JSONResponse:
     return problem_response(422, p.VALIDATION, "Validation failed", f"invalid: {fields}", errors)
 
 
-async def _http(_request: Request, exc: Exception) -> JSONResponse:
+async def _http(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, StarletteHTTPException)
     type_, title = _BY_STATUS.get(exc.status_code, ("about:blank", "Error"))
     detail = exc.detail if isinstance(exc.detail, str) else None
-    return problem_response(exc.status_code, type_, title, detail, headers=dict(exc.headers or {}))
+    headers = dict(exc.headers or {})
+    if exc.status_code == 405:
+        headers["Allow"] = _allowed_methods(request)
+    return problem_response(exc.status_code, type_, title, detail, headers=headers)
+
+
+def _allowed_methods(request: Request) -> str:
+    """Every method the path answers to. Starlette names only the first route whose
+    path matches (``GET`` for ``/cases``, although ``POST`` is there too)."""
+    methods: set[str] = set()
+    for route in request.app.router.routes:
+        match, _child = route.matches({**request.scope, "method": "GET"})
+        route_methods = getattr(route, "methods", None)
+        if match is not Match.NONE and route_methods:
+            methods.update(route_methods)
+    return ", ".join(sorted(methods))
 
 
 def install(app: FastAPI) -> None:

@@ -20,6 +20,7 @@ from linkdesk.server.api.common import (
     idempotent_create,
     json_answer,
     now,
+    problems,
 )
 from linkdesk.server.errors import VersionRequired
 from linkdesk.server.listing import list_cases
@@ -28,7 +29,7 @@ router = APIRouter(tags=["cases"])
 _ETAG = re.compile(r'^\s*(?:W/)?"?(\d{1,12})"?\s*$')
 
 
-@router.get("/cases", response_model=Page[CaseSummary])
+@router.get("/cases", response_model=Page[CaseSummary], responses=problems(400, 422))
 def get_cases(
     session: SessionDep,
     caller: CallerDep,
@@ -49,7 +50,7 @@ def get_cases(
     return json_answer(list_cases(session, caller, query, cursor=cursor, limit=limit))
 
 
-@router.post("/cases", status_code=201, response_model=Case)
+@router.post("/cases", status_code=201, response_model=Case, responses=problems(422))
 def post_case(
     request: Request,
     data: CaseCreate,
@@ -69,13 +70,13 @@ def post_case(
     )
 
 
-@router.get("/cases/{ref}", response_model=Case)
+@router.get("/cases/{ref}", response_model=Case, responses=problems(404, 422))
 def get_case(ref: str, session: SessionDep, caller: CallerDep) -> JSONResponse:
     case = store.get_case(session, store.case_id_of(ref))
     return json_answer(case, headers={"ETag": f'"{case.version}"'})
 
 
-@router.patch("/cases/{ref}", response_model=Case)
+@router.patch("/cases/{ref}", response_model=Case, responses=problems(404, 409, 412, 422, 428))
 def patch_case(
     request: Request,
     ref: str,

@@ -12,10 +12,35 @@ from pydantic import BaseModel
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from linkdesk.domain.problems import PROBLEM_MEDIA_TYPE, Problem
 from linkdesk.server import idempotency
 from linkdesk.server.agents import Caller
 from linkdesk.server.auth import get_caller, get_session
 from linkdesk.server.errors import ValidationProblem
+
+_PROBLEM_DESCRIPTIONS = {
+    400: "Bad request: a body that is not JSON, or a cursor made for another query",
+    401: "Missing, unknown or disabled token",
+    404: "No such case",
+    409: "The change does not fit the case's state (invalid transition)",
+    412: "Stale version: someone changed the case since it was read",
+    422: "Invalid input; `errors` names each field",
+    428: "If-Match is required",
+}
+
+
+def problems(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI ``responses`` for the problem+json answers a route can give (400 and 401
+    always: any request can be malformed or unauthenticated)."""
+    return {
+        status: {
+            "model": Problem,
+            "description": _PROBLEM_DESCRIPTIONS[status],
+            "content": {PROBLEM_MEDIA_TYPE: {"schema": {"$ref": "#/components/schemas/Problem"}}},
+        }
+        for status in sorted({400, 401, *statuses})
+    }
+
 
 SessionDep = Annotated[Session, Depends(get_session)]
 CallerDep = Annotated[Caller, Depends(get_caller)]

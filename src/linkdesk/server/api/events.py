@@ -10,13 +10,13 @@ from fastapi.responses import JSONResponse
 from linkdesk.domain.cases import CaseEvent, EventCreate
 from linkdesk.domain.paging import Page
 from linkdesk.server import events as store
-from linkdesk.server.api.common import CallerDep, IdempotencyKey, SessionDep, idempotent_create, json_answer
+from linkdesk.server.api.common import CallerDep, IdempotencyKey, SessionDep, idempotent_create, json_answer, problems
 from linkdesk.server.cases import case_id_of
 
 router = APIRouter(tags=["events"])
 
 
-@router.get("/cases/{ref}/events", response_model=Page[CaseEvent])
+@router.get("/cases/{ref}/events", response_model=Page[CaseEvent], responses=problems(400, 404, 422))
 def get_events(
     ref: str,
     session: SessionDep,
@@ -27,7 +27,7 @@ def get_events(
     return json_answer(store.list_events(session, case_id_of(ref), cursor=cursor, limit=limit))
 
 
-@router.post("/cases/{ref}/events", status_code=201, response_model=CaseEvent)
+@router.post("/cases/{ref}/events", status_code=201, response_model=CaseEvent, responses=problems(404, 422))
 def post_event(
     request: Request,
     ref: str,

@@ -8,7 +8,7 @@ from pydantic import BaseModel
 
 from linkdesk.domain.views import View, builtin_views
 from linkdesk.server import tallies
-from linkdesk.server.api.common import CallerDep, SessionDep, json_answer
+from linkdesk.server.api.common import CallerDep, SessionDep, json_answer, problems
 
 router = APIRouter(tags=["views"])
 
@@ -17,7 +17,7 @@ class ViewList(BaseModel):
     items: list[View]
 
 
-@router.get("/views", response_model=ViewList)
+@router.get("/views", response_model=ViewList, responses=problems())
 def get_views(session: SessionDep, caller: CallerDep) -> JSONResponse:
     items = [
         View(id=view_id, title=title, count=tallies.count(session, query, caller.id), query=query)
