@@ -175,7 +175,7 @@ class DeskClient:
         try:
             return model.model_validate(data)
         except ValidationError as exc:
-            raise DeskError(f"the desk sent an answer this client does not understand: {exc}")
+            raise DeskError(f"the desk sent an answer this client does not understand: {exc}") from None
 
 
 def _problem_of(response: httpx.Response) -> Problem:

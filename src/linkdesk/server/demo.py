@@ -20,7 +20,7 @@ from sqlalchemy import Connection, Engine, func, insert, select, text
 from sqlalchemy.orm import sessionmaker
 
 from linkdesk.domain.borrowers import mask_id_number, mask_name
-from linkdesk.domain.cases import CaseCategory, CaseStatus, Priority
+from linkdesk.domain.cases import CaseCategory
 from linkdesk.domain.phones import BindingStatus, describe, last_four, mask
 from linkdesk.server import demo_data as d
 from linkdesk.server import tallies

@@ -252,7 +252,7 @@ class LinkDeskApp(App[None]):
         screen = self.screen
         keys: list[tuple[str, str]] = []
         seen: set[tuple[str, str]] = set()
-        for key, active in screen.active_bindings.items():
+        for active in screen.active_bindings.values():
             binding = active.binding
             # LinkDesk's own bindings carry ids; Textual's widget internals (page left,
             # copy selection, …) would only bury them
