@@ -74,3 +74,39 @@ async def test_keys_from_the_settings_file_replace_the_defaults(make_app: Any) -
         assert not box.display  # "/" no longer filters
         await pilot.press("f")
         await wait_for(pilot, lambda: box.display and box.has_focus)
+
+
+async def test_o_cycles_the_sort_and_the_table_follows(make_app: Any) -> None:
+    app = make_app()
+    async with app.run_test(size=(120, 36)) as pilot:
+        table = await inbox_ready(pilot)
+        await pilot.press("o")
+        await wait_for(pilot, lambda: str(table.query_filter.sort) == "due" and table.loaded and table.row_count > 0)
+        await settled(pilot)
+        refs = [table.get_row_at(i)[0].plain for i in range(table.row_count)]
+        cases = [await app.client.get_case(ref) for ref in refs[:12]]
+        dues = [case.sla_due_at for case in cases]
+        assert dues == sorted(dues)
+        await pilot.press("o")
+        await wait_for(pilot, lambda: str(table.query_filter.sort) == "-created")
+        await pilot.press("o")
+        await wait_for(pilot, lambda: str(table.query_filter.sort) == "-updated")
+
+
+async def test_view_counts_refresh_by_themselves(desk: Any, make_app: Any, monkeypatch: Any) -> None:
+    from linkdesk.domain.cases import CaseCategory, CaseCreate
+    from linkdesk.tui.screens.inbox import InboxScreen
+
+    monkeypatch.setattr(InboxScreen, "COUNTS_EVERY", 0.1)
+    app = make_app()
+    async with app.run_test(size=(120, 36)) as pilot:
+        await inbox_ready(pilot)
+        screen = app.screen
+
+        def open_count() -> int:
+            return next(view.count for view in screen.views if view.id == "open")
+
+        await wait_for(pilot, lambda: bool(screen.views))
+        before = open_count()
+        await desk.client().create_case(CaseCreate(category=CaseCategory.EXPOSURE, subject="担保链风险复核"))
+        await wait_for(pilot, lambda: open_count() == before + 1)

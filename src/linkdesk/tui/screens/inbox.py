@@ -15,10 +15,11 @@ from textual.widgets.option_list import Option
 from linkdesk.domain.cases import Case, CaseSummary
 from linkdesk.domain.paging import Page
 from linkdesk.domain.text import clean_line
-from linkdesk.domain.views import CaseQuery, View
+from linkdesk.domain.views import CaseQuery, CaseSort, View
 from linkdesk.i18n import _
 from linkdesk.resources import stylesheet
 from linkdesk.tui import labels
+from linkdesk.tui.labels import N_
 from linkdesk.tui.screens.base import DeskReconnected, DeskScreen
 from linkdesk.tui.widgets.case_table import CaseTable
 from linkdesk.tui.widgets.key_bar import KeyBar
@@ -48,12 +49,24 @@ class InboxScreen(DeskScreen):
         Binding("enter", "open", "Open", id="inbox.open", show=True),
         Binding("escape", "clear_filter", "Clear filter", show=False, id="inbox.clear"),
         Binding("v", "views", "Views", id="inbox.views"),
+        Binding("o", "sort", "Sort", id="inbox.sort"),
     ]
+
+    SORTS = (CaseSort.UPDATED_DESC, CaseSort.DUE, CaseSort.CREATED_DESC)
+    """What ``o`` cycles through: latest activity, SLA due soonest, newest."""
+    SORT_NAMES = {
+        CaseSort.UPDATED_DESC: N_("latest activity"),
+        CaseSort.DUE: N_("SLA due soonest"),
+        CaseSort.CREATED_DESC: N_("newest"),
+    }
+    COUNTS_EVERY = 60.0
+    """Seconds between refreshes of the views' counts (the table keeps its cursor)."""
 
     def __init__(self) -> None:
         super().__init__()
         self.views: list[View] = []
         self.view_id = "open"
+        self.sort = CaseSort.UPDATED_DESC
 
     def title_text(self) -> str:
         return _("Inbox")
@@ -85,6 +98,7 @@ class InboxScreen(DeskScreen):
         self.table.focus()
         self.table.load(self.current_query())
         self.load_views()
+        self.set_interval(self.COUNTS_EVERY, self.load_views)
 
     # -- views -------------------------------------------------------------------------
 
@@ -95,7 +109,12 @@ class InboxScreen(DeskScreen):
         view = self.current_view()
         query = view.query if view else CaseQuery()
         text = self.query_one("#filter", Input).value.strip()
-        return query.model_copy(update={"q": text or None})
+        return query.model_copy(update={"q": text or None, "sort": self.sort})
+
+    def action_sort(self) -> None:
+        self.sort = self.SORTS[(self.SORTS.index(self.sort) + 1) % len(self.SORTS)]
+        self.table.load(self.current_query())
+        self.notify(_("Sorted by {order}", order=_(self.SORT_NAMES[self.sort])), timeout=2, markup=False)
 
     @desk_work(group="views")
     async def load_views(self) -> None:
