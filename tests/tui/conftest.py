@@ -156,6 +156,14 @@ async def wait_for(pilot: Pilot[Any], condition: Callable[[], Any], timeout: flo
 
 
 async def settled(pilot: Pilot[Any]) -> None:
-    """Wait for every worker and for the messages they posted."""
-    await pilot.app.workers.wait_for_complete()
+    """Wait for every worker and for the messages they posted. A worker that an
+    exclusive successor cancelled counts as done (the views refresh on a timer)."""
+    from textual.worker import WorkerCancelled
+
+    for _attempt in range(50):
+        try:
+            await pilot.app.workers.wait_for_complete()
+            break
+        except WorkerCancelled:
+            continue
     await pilot.pause()
