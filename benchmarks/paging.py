@@ -422,16 +422,25 @@ async def run_inprocess(bench: Bench) -> dict[str, Any]:
             bare = make_app(payload)
             async with bare.router.lifespan_context(bare):
                 async with httpx.AsyncClient(base_url="http://bare", transport=httpx.ASGITransport(app=bare)) as bare_http:
-                    calls: dict[str, Call] = {}
-                    calls["floor: framework (def + JSONResponse)"] = lambda: _get_json(bare_http, "/page", {})
-                    calls["floor: framework (async, bytes)"] = lambda: _get_json(bare_http, "/page_raw", {})
-                    for name, call in bench.sql_calls(bench.view_statements).items():
-                        calls["sql: " + name] = call
-                    for name in desk_calls:
-                        calls["client: " + name] = desk_calls[name]
-                        calls["raw: " + name] = raw_calls[name]
+                    calls = all_calls(bench, bare_http, desk_calls, raw_calls)
                     print("in-process: timing", file=sys.stderr, flush=True)
                     return await interleaved(calls, bench.warmup, bench.requests, "in-process")
+
+
+def all_calls(
+    bench: Bench, bare_http: Any, desk_calls: dict[str, Call], raw_calls: dict[str, Call]
+) -> dict[str, Call]:
+    """Everything one mode times, floors first, interleaved by ``interleaved``."""
+    calls: dict[str, Call] = {
+        "floor: framework (def + JSONResponse)": lambda: _get_json(bare_http, "/page", {}),
+        "floor: framework (async, bytes)": lambda: _get_json(bare_http, "/page_raw", {}),
+    }
+    for name, call in bench.sql_calls(bench.view_statements).items():
+        calls["sql: " + name] = call
+    for name in desk_calls:
+        calls["client: " + name] = desk_calls[name]
+        calls["raw: " + name] = raw_calls[name]
+    return calls
 
 
 async def run_socket(bench: Bench) -> dict[str, Any]:
@@ -466,14 +475,7 @@ async def run_socket(bench: Bench) -> dict[str, Any]:
             async with DeskClient(LOCAL_BASE_URL, transport=LocalDeskTransport(desk)) as client, \
                     httpx.AsyncClient(base_url=LOCAL_BASE_URL, transport=httpx.AsyncHTTPTransport(uds=str(desk.socket))) as http:
                 desk_calls, raw_calls = bench.api_calls(client, http)
-                calls: dict[str, Call] = {}
-                calls["floor: framework (def + JSONResponse)"] = lambda: _get_json(bare_http, "/page", {})
-                calls["floor: framework (async, bytes)"] = lambda: _get_json(bare_http, "/page_raw", {})
-                for name, call in bench.sql_calls(bench.view_statements).items():
-                    calls["sql: " + name] = call
-                for name in desk_calls:
-                    calls["client: " + name] = desk_calls[name]
-                    calls["raw: " + name] = raw_calls[name]
+                calls = all_calls(bench, bare_http, desk_calls, raw_calls)
                 print("socket: timing", file=sys.stderr, flush=True)
                 return await interleaved(calls, bench.warmup, bench.requests, "socket")
     finally:
