@@ -107,3 +107,19 @@ def test_agents_add_prints_a_token_once_and_refuses_unknown_roles(tmp_path):
     assert re.fullmatch(r"ld_[\w-]{20,}", result.output.strip())
     bad = CliRunner().invoke(app, ["agents", "add", "x", "--role", "king"], env=env)
     assert bad.exit_code == 2 and "role" in bad.output
+
+
+def test_the_local_desk_service_stops_when_its_desk_is_deleted(tmp_path):
+    """Deleting the data directory must not leave a service serving the deleted desk."""
+    import shutil
+    import time
+
+    desk = LocalDesk(desk_dir("default", tmp_path))
+    desk.ensure_running()
+    assert desk.answering()
+    shutil.rmtree(tmp_path / "default")
+    deadline = time.monotonic() + 15
+    while desk.socket.exists() and time.monotonic() < deadline:
+        time.sleep(0.1)  # polling for the service to go, bounded
+    assert not desk.socket.exists()
+    assert not desk.answering()

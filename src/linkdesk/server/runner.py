@@ -72,14 +72,20 @@ def run_local_service(desk_dir: Path, socket: Path, *, demo: bool, idle_timeout:
     server = uvicorn.Server(config)
     pid_file = desk_dir / "service.pid"
 
-    async def watch_idle() -> None:
+    database = desk_dir / DATABASE_FILE
+
+    async def watch() -> None:
+        """Stop after ``idle_timeout`` without requests, or as soon as the desk's database
+        is gone (its folder deleted): a service must not go on serving a deleted desk,
+        and the next console then starts a fresh one."""
         while not server.should_exit:
-            await asyncio.sleep(min(5.0, idle_timeout / 4))
-            if activity.busy == 0 and time.monotonic() - activity.last > idle_timeout:
+            await asyncio.sleep(min(1.0, idle_timeout / 4))
+            idle = activity.busy == 0 and time.monotonic() - activity.last > idle_timeout
+            if idle or not database.exists():
                 server.should_exit = True
 
     async def main() -> None:
-        watcher = asyncio.create_task(watch_idle())
+        watcher = asyncio.create_task(watch())
         try:
             await server.serve()
         finally:
