@@ -123,3 +123,20 @@ def test_the_local_desk_service_stops_when_its_desk_is_deleted(tmp_path):
         time.sleep(0.1)  # polling for the service to go, bounded
     assert not desk.socket.exists()
     assert not desk.answering()
+
+
+def test_the_local_desk_socket_is_for_its_user_only(tmp_path):
+    import stat
+    import time
+
+    desk = LocalDesk(desk_dir("default", tmp_path))
+    desk.ensure_running()
+    try:
+        deadline = time.monotonic() + 10
+        while desk.socket.stat().st_mode & 0o077 and time.monotonic() < deadline:
+            time.sleep(0.05)  # polling, bounded: the service tightens it once listening
+        assert stat.S_IMODE(desk.socket.stat().st_mode) == 0o600
+        assert stat.S_IMODE(desk.socket.parent.stat().st_mode) == 0o700
+        assert desk.answering()
+    finally:
+        desk.stop()

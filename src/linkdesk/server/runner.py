@@ -80,6 +80,8 @@ def run_local_service(desk_dir: Path, socket: Path, *, demo: bool, idle_timeout:
         and the next console then starts a fresh one."""
         while not server.should_exit:
             await asyncio.sleep(min(1.0, idle_timeout / 4))
+            if server.started and socket.exists() and socket.stat().st_mode & 0o077:
+                socket.chmod(0o600)  # uvicorn opens it to everyone; the 0700 folder aside
             idle = activity.busy == 0 and time.monotonic() - activity.last > idle_timeout
             if idle or not database.exists():
                 server.should_exit = True
