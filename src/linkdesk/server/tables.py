@@ -62,6 +62,7 @@ class BorrowerRow(Base):
     id_number_enc: Mapped[bytes | None] = mapped_column(LargeBinary)
     id_number_masked: Mapped[str | None] = mapped_column(String(32))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    key_version: Mapped[int] = mapped_column(Integer, default=1)
 
 
 class BindingRow(Base):
@@ -79,6 +80,7 @@ class BindingRow(Base):
     status: Mapped[str] = mapped_column(String(16))
     bound_at: Mapped[datetime] = mapped_column(UTCDateTime)
     unbound_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    key_version: Mapped[int] = mapped_column(Integer, default=1)
 
 
 class CaseRow(Base):
@@ -114,6 +116,7 @@ class CaseRow(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
     version: Mapped[int] = mapped_column(Integer, default=1)
+    key_version: Mapped[int] = mapped_column(Integer, default=1)
 
 
 class EventRow(Base):
@@ -153,3 +156,47 @@ class IdempotencyRow(Base):
     status_code: Mapped[int] = mapped_column(Integer)
     response_json: Mapped[dict[str, Any]] = mapped_column(JSON)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class AuditRow(Base):
+    """One link of the audit chain. Append-only: triggers refuse UPDATE and DELETE."""
+
+    __tablename__ = "audit_records"
+
+    seq: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    at: Mapped[datetime] = mapped_column(UTCDateTime)
+    actor: Mapped[str] = mapped_column(String(100))
+    action: Mapped[str] = mapped_column(String(32))
+    target: Mapped[str] = mapped_column(String(200))
+    case_ref: Mapped[str | None] = mapped_column(String(32))
+    reason: Mapped[str | None] = mapped_column(String(64))
+    detail: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    prev_hash: Mapped[str] = mapped_column(String(64))
+    hash: Mapped[str] = mapped_column(String(64))
+
+
+class AuditHeadRow(Base):
+    __tablename__ = "audit_head"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    seq: Mapped[int] = mapped_column(Integer)
+    hash: Mapped[str] = mapped_column(String(64))
+
+
+class DeskKeyRow(Base):
+    """A key version the desk has written under: its fingerprint (to refuse a wrong key)
+    and the blind index length planned for it."""
+
+    __tablename__ = "desk_keys"
+
+    version: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    fingerprint: Mapped[str] = mapped_column(String(64))
+    index_bits: Mapped[int] = mapped_column(Integer)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class DeskSettingRow(Base):
+    __tablename__ = "desk_settings"
+
+    name: Mapped[str] = mapped_column(String(64), primary_key=True)
+    value: Mapped[Any] = mapped_column(JSON)

@@ -1,0 +1,98 @@
+"""What the commands share: the session (which desk), running a client call, options."""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from linkdesk.config import DeskMode, DeskSettings, Settings
+from linkdesk.desks import DeskChoice, connector
+from linkdesk.domain.text import clean_line
+
+
+@dataclass(frozen=True)
+class Session:
+    choice: DeskChoice
+    server: str | None = None
+    token: str | None = None
+
+    def settings(self) -> Settings:
+        settings = Settings()
+        if self.server:
+            desk = DeskSettings(mode=DeskMode.SERVER, url=self.server, token=self.token or "")
+            settings = settings.model_copy(update={"desk": desk})
+        elif self.choice.demo:
+            settings = settings.model_copy(update={"desk": DeskSettings()})
+        return settings
+
+
+def client_of(session: Session):
+    settings = session.settings()
+    return connector(session.choice)(settings.desk)
+
+
+def run(coroutine: Any) -> Any:
+    from linkdesk.client.errors import DeskError, ProblemError
+
+    try:
+        return asyncio.run(coroutine)
+    except ProblemError as exc:
+        detail = f": {exc.problem.detail}" if exc.problem.detail else ""
+        typer.echo(f"error: {clean_line(exc.title)}{clean_line(detail)}", err=True)
+        for error in exc.field_errors:
+            typer.echo(f"  {clean_line(error.field)}: {clean_line(error.message)}", err=True)
+        raise typer.Exit(2) from None
+    except DeskError as exc:
+        typer.echo(f"error: {clean_line(str(exc))}", err=True)
+        raise typer.Exit(3) from None
+
+
+def server_settings(session: Session, database_url: str | None, key_file: Path | None):
+    from linkdesk.server.runner import embedded_settings
+    from linkdesk.server.settings import ServerSettings
+
+    if database_url:
+        import os
+
+        master_key = os.environ.get("LINKDESK_MASTER_KEY") or None
+        if key_file is None and master_key is None:
+            raise typer.BadParameter(
+                "a server database needs --key-file or LINKDESK_MASTER_KEY", param_hint="--key-file"
+            )
+        return ServerSettings(
+            database_url=database_url, key_file=key_file, master_key=master_key, local_agent=False
+        )
+    settings = embedded_settings(session.choice.path())
+    return settings.model_copy(update={"local_agent": False})
+
+
+DatabaseOption = Annotated[
+    str | None,
+    typer.Option(
+        help="SQLAlchemy URL, e.g. postgresql+psycopg://user@host/db; default: the embedded "
+        "desk's SQLite file.",
+        envvar="LINKDESK_DATABASE_URL",
+        show_default=False,
+    ),
+]
+KeyFileOption = Annotated[
+    Path | None,
+    typer.Option(
+        help="Master key file (created 0600 if absent); or set LINKDESK_MASTER_KEY.",
+        envvar="LINKDESK_KEY_FILE",
+        show_default=False,
+    ),
+]
+
+
+def first_error(exc: Exception) -> str:
+    errors = getattr(exc, "errors", None)
+    if callable(errors):
+        first = errors()[0]
+        where = ".".join(str(part) for part in first.get("loc", ()))
+        return f"{where}: {first['msg']}" if where else first["msg"]
+    return str(exc)

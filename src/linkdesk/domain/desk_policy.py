@@ -1,0 +1,21 @@
+"""The desk's own settings: limits that an administrator changes for everyone."""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class DeskPolicy(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    reveal_limit_per_hour: int = Field(default=20, ge=1, le=1000)
+    """Reveals one agent may make in any hour; more answer 429 until the hour rolls on."""
+    reveal_display_seconds: int = Field(default=30, ge=5, le=300)
+    """How long the console shows a revealed value before masking it again."""
+
+
+class DeskPolicyPatch(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    reveal_limit_per_hour: int | None = Field(default=None, ge=1, le=1000)
+    reveal_display_seconds: int | None = Field(default=None, ge=5, le=300)
