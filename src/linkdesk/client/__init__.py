@@ -2,22 +2,32 @@
 
 from linkdesk.client.desk import DeskClient
 from linkdesk.client.errors import (
+    CaseClosed,
     Conflict,
     DeskError,
     DeskUnavailable,
+    Forbidden,
     NotFound,
     ProblemError,
+    RateLimited,
     StaleVersion,
+    Unauthorized,
+    Undecryptable,
     ValidationFailed,
 )
 
 __all__ = [
+    "CaseClosed",
     "Conflict",
     "DeskClient",
     "DeskError",
     "DeskUnavailable",
+    "Forbidden",
     "NotFound",
     "ProblemError",
+    "RateLimited",
     "StaleVersion",
+    "Unauthorized",
+    "Undecryptable",
     "ValidationFailed",
 ]

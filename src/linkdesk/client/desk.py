@@ -17,9 +17,13 @@ from pydantic import BaseModel, ValidationError
 
 from linkdesk import __version__
 from linkdesk.client.errors import DeskError, DeskUnavailable, error_for
-from linkdesk.domain.agents import Agent
+from linkdesk.domain.agents import Agent, AgentCreate, AgentPatch, AgentWithToken
+from linkdesk.domain.audit import AuditAction, AuditRecord, ChainState
 from linkdesk.domain.cases import Case, CaseCreate, CaseEvent, CasePatch, CaseSummary, EventCreate
+from linkdesk.domain.desk_policy import DeskPolicy, DeskPolicyPatch
 from linkdesk.domain.paging import Page
+from linkdesk.domain.permissions import Me
+from linkdesk.domain.reveal import RevealField, Revealed, RevealReason
 from linkdesk.domain.problems import PROBLEM_MEDIA_TYPE, Problem
 from linkdesk.domain.views import CaseQuery, View
 
@@ -65,12 +69,84 @@ class DeskClient:
     async def health(self) -> dict[str, Any]:
         return (await self._request("GET", "/health")).json()
 
-    async def me(self) -> Agent:
-        return await self._get_model("/me", Agent)
+    async def me(self) -> Me:
+        return await self._get_model("/me", Me)
 
-    async def agents(self) -> list[Agent]:
-        response = await self._request("GET", "/agents")
+    async def sign_in(self, client: str = "api") -> Me:
+        """Record a sign-in (``login`` in the audit chain); answers who you are."""
+        response = await self._request("POST", "/sessions", json={"client": client[:100]}, idempotent=False)
+        return self._parse(Me, response.json())
+
+    async def agents(self, *, include_disabled: bool = False) -> list[Agent]:
+        params = {"include_disabled": "true"} if include_disabled else None
+        response = await self._request("GET", "/agents", params=params)
         return [Agent.model_validate(item) for item in response.json()["items"]]
+
+    async def add_agent(self, data: AgentCreate) -> AgentWithToken:
+        response = await self._request("POST", "/agents", json=data.model_dump(mode="json", exclude_none=True))
+        return self._parse(AgentWithToken, response.json())
+
+    async def change_agent(self, name: str, patch: AgentPatch) -> Agent:
+        response = await self._request(
+            "PATCH", f"/agents/{name}", json=patch.model_dump(mode="json", exclude_unset=True)
+        )
+        return self._parse(Agent, response.json())
+
+    async def new_token(self, name: str) -> AgentWithToken:
+        response = await self._request("POST", f"/agents/{name}/token")
+        return self._parse(AgentWithToken, response.json())
+
+    async def desk_policy(self) -> DeskPolicy:
+        return await self._get_model("/desk/settings", DeskPolicy)
+
+    async def change_desk_policy(self, patch: DeskPolicyPatch) -> DeskPolicy:
+        response = await self._request(
+            "PATCH", "/desk/settings", json=patch.model_dump(mode="json", exclude_unset=True)
+        )
+        return self._parse(DeskPolicy, response.json())
+
+    # -- privacy ----------------------------------------------------------------------
+
+    async def reveal(
+        self,
+        ref: str,
+        field: RevealField,
+        *,
+        reason: RevealReason,
+        note: str,
+        binding: str | None = None,
+    ) -> Revealed:
+        """The full value, once (never retried: each reveal is recorded)."""
+        body = {"field": str(field), "reason": str(reason), "note": note}
+        if binding:
+            body["binding"] = binding
+        response = await self._request("POST", f"/cases/{ref}/reveal", json=body, idempotent=False)
+        return self._parse(Revealed, response.json())
+
+    async def audit(
+        self,
+        *,
+        actor: str | None = None,
+        action: AuditAction | None = None,
+        case: str | None = None,
+        since: str | None = None,
+        until: str | None = None,
+        cursor: str | None = None,
+        limit: int = 100,
+    ) -> Page[AuditRecord]:
+        """Audit records, newest first. ``since``/``until`` are ISO 8601 instants."""
+        params: dict[str, str | int] = {"limit": limit}
+        for name, value in (("actor", actor), ("action", action), ("case", case),
+                            ("since", since), ("until", until), ("cursor", cursor)):
+            if value:
+                params[name] = str(value)
+        response = await self._request("GET", "/audit", params=params)
+        return self._parse(Page[AuditRecord], response.json())
+
+    async def verify_audit(self) -> ChainState:
+        response = await self._request("POST", "/audit/verify", idempotent=True,
+                                        timeout=httpx.Timeout(120.0, connect=3.0))
+        return self._parse(ChainState, response.json())
 
     async def views(self) -> list[View]:
         response = await self._request("GET", "/views")
@@ -146,6 +222,7 @@ class DeskClient:
         json: Any = None,
         headers: Mapping[str, str] | None = None,
         idempotent: bool | None = None,
+        timeout: httpx.Timeout | None = None,
     ) -> httpx.Response:
         """Send one request; retry transport failures only when repeating is harmless.
 
@@ -158,7 +235,8 @@ class DeskClient:
         while True:
             try:
                 response = await self._http.request(
-                    method, path, params=params, json=json, headers=headers
+                    method, path, params=params, json=json, headers=headers,
+                    timeout=timeout or httpx.USE_CLIENT_DEFAULT,
                 )
                 break
             except httpx.TransportError as exc:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from linkdesk.domain import problems
 from linkdesk.domain.problems import FieldError, Problem
 
 
@@ -53,6 +54,23 @@ class Conflict(ProblemError):
     """409: the change does not fit the case's state (e.g. an invalid transition)."""
 
 
+class CaseClosed(Conflict):
+    """409: the case is resolved or closed; reopen it first."""
+
+
+class Undecryptable(Conflict):
+    """409: a stored value fails to decrypt (altered, or under a key the desk lacks)."""
+
+
+class RateLimited(ProblemError):
+    """429: too many requests of this kind; :attr:`retry_after` says when to try again."""
+
+    @property
+    def retry_after(self) -> int | None:
+        value = getattr(self.problem, "retry_after", None)
+        return int(value) if value is not None else None
+
+
 class StaleVersion(ProblemError):
     """412: someone changed the record since it was read; reload and retry."""
 
@@ -79,10 +97,15 @@ _BY_STATUS: dict[int, type[ProblemError]] = {
     412: StaleVersion,
     422: ValidationFailed,
     428: BadRequest,
+    429: RateLimited,
+}
+_BY_TYPE: dict[str, type[ProblemError]] = {
+    problems.CASE_CLOSED: CaseClosed,
+    problems.UNDECRYPTABLE: Undecryptable,
 }
 
 
 def error_for(problem: Problem) -> ProblemError:
     if problem.status >= 500:
         return ServerError(problem)
-    return _BY_STATUS.get(problem.status, ProblemError)(problem)
+    return (_BY_TYPE.get(problem.type) or _BY_STATUS.get(problem.status, ProblemError))(problem)

@@ -1,4 +1,5 @@
-"""Agents: the caller, tokens, lookups."""
+"""Agents: the caller, tokens, and the changes an administrator makes — each recorded in
+the audit chain in the same transaction."""
 
 from __future__ import annotations
 
@@ -7,10 +8,13 @@ import secrets
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from linkdesk.domain.agents import LOCAL_AGENT, Agent, Role
+from linkdesk.domain.agents import LOCAL_AGENT, Agent, AgentPatch, Role
+from linkdesk.domain.audit import AuditAction
+from linkdesk.server import audit
+from linkdesk.server.errors import Conflict, NotFound, ValidationProblem
 from linkdesk.server.tables import AgentRow
 
 
@@ -34,27 +38,103 @@ def hash_token(token: str) -> str:
     return hashlib.sha256(token.encode("utf-8")).hexdigest()
 
 
-def issue_token(session: Session, name: str, display_name: str, role: Role | str) -> str:
-    """Create the agent ``name`` (or give an existing one a new token) and return the token.
-
-    The token is shown once: only its SHA-256 is stored. Commits.
-    """
+def _new_token() -> tuple[str, str]:
     token = "ld_" + secrets.token_urlsafe(32)
+    return token, hash_token(token)
+
+
+def _target(name: str) -> str:
+    return f"agent:{name}"
+
+
+def _row(session: Session, name: str) -> AgentRow:
     row = session.scalar(select(AgentRow).where(AgentRow.name == name))
     if row is None:
-        row = AgentRow(
-            name=name,
-            display_name=display_name,
-            role=str(Role(role)),
-            active=True,
-            created_at=datetime.now(UTC),
+        raise NotFound(f"no agent {name!r}")
+    return row
+
+
+def add_agent(
+    session: Session, *, name: str, display_name: str, role: Role, actor: str, at: datetime
+) -> tuple[Agent, str]:
+    """Stage a new agent with a token; the token is returned once (only its hash is kept)."""
+    if session.scalar(select(AgentRow.id).where(AgentRow.name == name)) is not None:
+        raise Conflict(f"an agent named {name!r} exists; issue a new token or change them instead")
+    token, digest = _new_token()
+    row = AgentRow(
+        name=name, display_name=display_name, role=str(role), active=True, created_at=at,
+        token_hash=digest,
+    )
+    session.add(row)
+    session.flush()
+    audit.append(session, at=at, actor=actor, action=AuditAction.AGENT_ADDED, target=_target(name),
+                 detail={"role": str(role)})
+    return to_agent(row), token
+
+
+def new_token(session: Session, name: str, *, actor: str, at: datetime) -> tuple[Agent, str]:
+    """Stage a new token for ``name``; the old one stops working when this commits."""
+    row = _row(session, name)
+    token, row.token_hash = _new_token()
+    audit.append(session, at=at, actor=actor, action=AuditAction.TOKEN_ISSUED, target=_target(name))
+    return to_agent(row), token
+
+
+def change_agent(session: Session, name: str, patch: AgentPatch, *, actor: str, at: datetime) -> Agent:
+    """Stage a change of role, display name or active state, one audit record per change.
+
+    The desk must keep an active admin: demoting or disabling the last one is refused.
+    """
+    row = _row(session, name)
+    fields = patch.model_fields_set
+    losing_admin = row.role == Role.ADMIN and row.active and (
+        ("role" in fields and patch.role not in (None, Role.ADMIN))
+        or ("active" in fields and patch.active is False)
+    )
+    if losing_admin and _active_admins(session) <= 1:
+        raise ValidationProblem.field("role", f"{name} is the desk's last active admin")
+    if "role" in fields and patch.role is not None and patch.role != row.role:
+        audit.append(session, at=at, actor=actor, action=AuditAction.ROLE_CHANGE, target=_target(name),
+                     detail={"from": row.role, "to": str(patch.role)})
+        row.role = str(patch.role)
+    if "active" in fields and patch.active is not None and patch.active != row.active:
+        action = AuditAction.AGENT_ENABLED if patch.active else AuditAction.AGENT_DISABLED
+        audit.append(session, at=at, actor=actor, action=action, target=_target(name))
+        row.active = patch.active
+    if "display_name" in fields and patch.display_name and patch.display_name != row.display_name:
+        row.display_name = patch.display_name
+    session.flush()
+    return to_agent(row)
+
+
+def _active_admins(session: Session) -> int:
+    return session.scalar(
+        select(func.count()).select_from(AgentRow).where(
+            AgentRow.role == str(Role.ADMIN), AgentRow.active.is_(True)
         )
-        session.add(row)
+    ) or 0
+
+
+def issue_token(
+    session: Session,
+    name: str,
+    display_name: str,
+    role: Role | str,
+    *,
+    actor: str | None = None,
+    at: datetime | None = None,
+) -> str:
+    """Add ``name`` with ``role``, or give an existing agent that role, a new token and
+    sign-in again. Commits; returns the token (shown once)."""
+    actor = actor or audit.cli_actor()
+    at = at or datetime.now(UTC)
+    role = Role(role)
+    if session.scalar(select(AgentRow.id).where(AgentRow.name == name)) is None:
+        _agent, token = add_agent(session, name=name, display_name=display_name, role=role, actor=actor, at=at)
     else:
-        row.display_name = display_name
-        row.role = str(Role(role))
-        row.active = True
-    row.token_hash = hash_token(token)
+        change_agent(session, name, AgentPatch(role=role, display_name=display_name, active=True),
+                     actor=actor, at=at)
+        _agent, token = new_token(session, name, actor=actor, at=at)
     session.commit()
     return token
 
@@ -92,6 +172,8 @@ def agent_id_by_name(session: Session, name: str) -> int | None:
     )
 
 
-def list_agents(session: Session) -> list[Agent]:
-    rows = session.scalars(select(AgentRow).where(AgentRow.active.is_(True)).order_by(AgentRow.name))
-    return [to_agent(row) for row in rows]
+def list_agents(session: Session, *, include_disabled: bool = False) -> list[Agent]:
+    stmt = select(AgentRow).order_by(AgentRow.name)
+    if not include_disabled:
+        stmt = stmt.where(AgentRow.active.is_(True))
+    return [to_agent(row) for row in session.scalars(stmt)]

@@ -19,7 +19,7 @@ from sqlalchemy import Engine
 
 from linkdesk import __version__
 from linkdesk.server import idempotency, problems
-from linkdesk.server.api import agents, cases, events, health, views
+from linkdesk.server.api import agents, audit, cases, desk, events, health, reveal, views
 from linkdesk.server.crypto import KeyRing
 from linkdesk.server.db import make_engine, make_session_factory
 from linkdesk.server.settings import ServerSettings
@@ -63,7 +63,7 @@ def create_app(
     app.state.session_factory = make_session_factory(engine)
     app.state.keyring = keyring
     app.state.clock = clock
-    for module in (health, agents, views, cases, events):
+    for module in (health, agents, views, cases, events, reveal, audit, desk):
         app.include_router(module.router, prefix=API_PREFIX)
     problems.install(app)
     app.add_middleware(VersionHeader)

@@ -27,6 +27,7 @@ class DeskProblem(Exception):
         self.detail = detail
         self.errors = errors
         self.extra = extra
+        self.headers: dict[str, str] = {}
 
 
 class BadRequest(DeskProblem):
@@ -39,6 +40,28 @@ class Unauthorized(DeskProblem):
 
 class Forbidden(DeskProblem):
     status, type, title = 403, p.FORBIDDEN, "Forbidden"
+
+
+class Conflict(DeskProblem):
+    status, type, title = 409, p.CONFLICT, "Conflict"
+
+
+class CaseClosed(DeskProblem):
+    status, type, title = 409, p.CASE_CLOSED, "Case closed"
+
+
+class Undecryptable(DeskProblem):
+    """A stored value fails to decrypt: altered, moved, or under a key the desk lacks."""
+
+    status, type, title = 409, p.UNDECRYPTABLE, "Stored value cannot be decrypted"
+
+
+class RateLimited(DeskProblem):
+    status, type, title = 429, p.RATE_LIMITED, "Too many requests"
+
+    def __init__(self, detail: str, *, retry_after: int) -> None:
+        super().__init__(detail, retry_after=retry_after)
+        self.headers = {"Retry-After": str(retry_after)}
 
 
 class NotFound(DeskProblem):
@@ -73,3 +96,9 @@ class ValidationProblem(DeskProblem):
 
 class IdempotencyConflict(DeskProblem):
     status, type, title = 422, p.IDEMPOTENCY_CONFLICT, "Idempotency key reused"
+
+
+class NotLinked(ValidationProblem):
+    """The subject asked about is not linked to the case it was asked under."""
+
+    status, type, title = 422, p.NOT_LINKED, "Not linked to the case"

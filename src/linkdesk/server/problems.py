@@ -59,7 +59,9 @@ def _field_of(loc: tuple[Any, ...] | list[Any]) -> str:
 
 async def _desk_problem(_request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, DeskProblem)
-    headers = {"WWW-Authenticate": "Bearer"} if exc.status == 401 else None
+    headers = dict(exc.headers)
+    if exc.status == 401:
+        headers["WWW-Authenticate"] = "Bearer"
     errors = [e.model_dump() for e in exc.errors] if exc.errors is not None else None
     return problem_response(
         exc.status, exc.type, exc.title, exc.detail, errors, headers=headers, **exc.extra

@@ -13,7 +13,9 @@ from linkdesk.domain.paging import Page
 from linkdesk.domain.views import CaseQuery, CaseSort, CaseState
 from linkdesk.server import cases as store
 from linkdesk.server.api.common import (
-    CallerDep,
+    CaseCreator,
+    CaseEditor,
+    CaseReader,
     IdempotencyKey,
     SessionDep,
     case_headers,
@@ -29,10 +31,10 @@ router = APIRouter(tags=["cases"])
 _ETAG = re.compile(r'^\s*(?:W/)?"?(\d{1,12})"?\s*$')
 
 
-@router.get("/cases", response_model=Page[CaseSummary], responses=problems(400, 422))
+@router.get("/cases", response_model=Page[CaseSummary], responses=problems(400, 403, 422))
 def get_cases(
     session: SessionDep,
-    caller: CallerDep,
+    caller: CaseReader,
     state: CaseState = CaseState.OPEN,
     status: CaseStatus | None = None,
     category: CaseCategory | None = None,
@@ -50,12 +52,12 @@ def get_cases(
     return json_answer(list_cases(session, caller, query, cursor=cursor, limit=limit))
 
 
-@router.post("/cases", status_code=201, response_model=Case, responses=problems(422))
+@router.post("/cases", status_code=201, response_model=Case, responses=problems(403, 422))
 def post_case(
     request: Request,
     data: CaseCreate,
     session: SessionDep,
-    caller: CallerDep,
+    caller: CaseCreator,
     idempotency_key: IdempotencyKey = None,
 ) -> JSONResponse:
     keyring = request.app.state.keyring
@@ -70,19 +72,19 @@ def post_case(
     )
 
 
-@router.get("/cases/{ref}", response_model=Case, responses=problems(404, 422))
-def get_case(ref: str, session: SessionDep, caller: CallerDep) -> JSONResponse:
+@router.get("/cases/{ref}", response_model=Case, responses=problems(403, 404, 422))
+def get_case(ref: str, session: SessionDep, caller: CaseReader) -> JSONResponse:
     case = store.get_case(session, store.case_id_of(ref))
     return json_answer(case, headers={"ETag": f'"{case.version}"'})
 
 
-@router.patch("/cases/{ref}", response_model=Case, responses=problems(404, 409, 412, 422, 428))
+@router.patch("/cases/{ref}", response_model=Case, responses=problems(403, 404, 409, 412, 422, 428))
 def patch_case(
     request: Request,
     ref: str,
     patch: CasePatch,
     session: SessionDep,
-    caller: CallerDep,
+    caller: CaseEditor,
     if_match: Annotated[str | None, Header(alias="If-Match")] = None,
 ) -> JSONResponse:
     if not if_match:

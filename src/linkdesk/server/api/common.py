@@ -12,20 +12,24 @@ from pydantic import BaseModel
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from linkdesk.domain.permissions import Permission as P
 from linkdesk.domain.problems import PROBLEM_MEDIA_TYPE, Problem
 from linkdesk.server import idempotency
 from linkdesk.server.agents import Caller
-from linkdesk.server.auth import get_caller, get_session
+from linkdesk.server.auth import get_caller, get_session, require
 from linkdesk.server.errors import ValidationProblem
 
 _PROBLEM_DESCRIPTIONS = {
     400: "Bad request: a body that is not JSON, or a cursor made for another query",
     401: "Missing, unknown or disabled token",
-    404: "No such case",
-    409: "The change does not fit the case's state (invalid transition)",
+    403: "The caller's role may not do this; `permission` names what is missing",
+    404: "No such case or agent",
+    409: "The change does not fit the current state (invalid transition, closed case, "
+    "an existing name, a stored value that cannot be decrypted)",
     412: "Stale version: someone changed the case since it was read",
     422: "Invalid input; `errors` names each field",
     428: "If-Match is required",
+    429: "Too many requests; `Retry-After` says when to try again",
 }
 
 
@@ -44,6 +48,15 @@ def problems(*statuses: int) -> dict[int | str, dict[str, Any]]:
 
 SessionDep = Annotated[Session, Depends(get_session)]
 CallerDep = Annotated[Caller, Depends(get_caller)]
+"""Any signed-in agent, whatever their role."""
+CaseReader = Annotated[Caller, Depends(require(P.CASES_READ))]
+CaseCreator = Annotated[Caller, Depends(require(P.CASES_CREATE))]
+CaseEditor = Annotated[Caller, Depends(require(P.CASES_UPDATE))]
+Commenter = Annotated[Caller, Depends(require(P.CASES_COMMENT))]
+AgentReader = Annotated[Caller, Depends(require(P.AGENTS_READ))]
+AgentManager = Annotated[Caller, Depends(require(P.AGENTS_MANAGE))]
+AuditReader = Annotated[Caller, Depends(require(P.AUDIT_READ))]
+DeskAdmin = Annotated[Caller, Depends(require(P.DESK_SETTINGS))]
 IdempotencyKey = Annotated[str | None, Header(alias="Idempotency-Key", max_length=200)]
 
 

@@ -8,7 +8,7 @@ from pydantic import BaseModel
 
 from linkdesk.domain.views import View, builtin_views
 from linkdesk.server import tallies
-from linkdesk.server.api.common import CallerDep, SessionDep, json_answer, problems
+from linkdesk.server.api.common import CaseReader, SessionDep, json_answer, problems
 
 router = APIRouter(tags=["views"])
 
@@ -17,8 +17,8 @@ class ViewList(BaseModel):
     items: list[View]
 
 
-@router.get("/views", response_model=ViewList, responses=problems())
-def get_views(session: SessionDep, caller: CallerDep) -> JSONResponse:
+@router.get("/views", response_model=ViewList, responses=problems(403))
+def get_views(session: SessionDep, caller: CaseReader) -> JSONResponse:
     items = [
         View(id=view_id, title=title, count=tallies.count(session, query, caller.id), query=query)
         for view_id, title, query in builtin_views()

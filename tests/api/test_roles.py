@@ -1,0 +1,144 @@
+"""Every role × every endpoint: allowed, or 403 naming the permission; a disabled or
+unknown token gets 401. The expected table is written out here, independently of
+``domain.permissions``, so that a change to either shows up as a failure."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import pytest
+from sqlalchemy import select
+
+from linkdesk.domain.agents import Role
+from linkdesk.domain.refs import case_ref
+from linkdesk.server.agents import issue_token
+from linkdesk.server.db import make_session_factory
+from linkdesk.server.demo import seed_demo
+from linkdesk.server.tables import BindingRow, BorrowerRow, CaseRow
+
+from .conftest import SEED_NOW, Desk, raw
+
+A, S, R, C, ADM = Role.AGENT, Role.SUPERVISOR, Role.RISK_ANALYST, Role.COMPLIANCE, Role.ADMIN
+EVERYONE = {A, S, R, C, ADM}
+WORKERS = EVERYONE  # every role works cases
+
+# (method, path template, what the request does) → the roles that may.
+MATRIX: dict[tuple[str, str, str], set[Role]] = {
+    ("GET", "/api/v1/me", "me"): EVERYONE,
+    ("POST", "/api/v1/sessions", "sign in"): EVERYONE,
+    ("GET", "/api/v1/agents", "list agents"): EVERYONE,
+    ("GET", "/api/v1/agents", "list agents with disabled"): {ADM},
+    ("POST", "/api/v1/agents", "add agent"): {ADM},
+    ("PATCH", "/api/v1/agents/{name}", "change agent"): {ADM},
+    ("POST", "/api/v1/agents/{name}/token", "new token"): {ADM},
+    ("GET", "/api/v1/views", "views"): WORKERS,
+    ("GET", "/api/v1/cases", "list cases"): WORKERS,
+    ("POST", "/api/v1/cases", "create case"): WORKERS,
+    ("GET", "/api/v1/cases/{ref}", "read case"): WORKERS,
+    ("PATCH", "/api/v1/cases/{ref}", "update case"): WORKERS,
+    ("GET", "/api/v1/cases/{ref}/events", "timeline"): WORKERS,
+    ("POST", "/api/v1/cases/{ref}/events", "comment"): WORKERS,
+    ("POST", "/api/v1/cases/{ref}/reveal", "reveal phone"): {A, S, C, ADM},
+    ("POST", "/api/v1/cases/{ref}/reveal", "reveal binding phone"): {A, S, C, ADM},
+    ("POST", "/api/v1/cases/{ref}/reveal", "reveal name"): {A, S, C, ADM},
+    ("POST", "/api/v1/cases/{ref}/reveal", "reveal id number"): {S, C, ADM},
+    ("GET", "/api/v1/audit", "audit"): {C, ADM},
+    ("POST", "/api/v1/audit/verify", "verify audit"): {C, ADM},
+    ("GET", "/api/v1/desk/settings", "desk settings"): EVERYONE,
+    ("PATCH", "/api/v1/desk/settings", "change desk settings"): {ADM},
+}
+UNGUARDED = {("GET", "/api/v1/health")}
+"""Answers without a token (load balancers ask it)."""
+
+
+@dataclass
+class Subject:
+    ref: str
+    binding: str
+
+
+@pytest.fixture
+def staffed(team_desk: Desk) -> Iterator[tuple[Desk, dict[Role, str], Subject]]:
+    """A team desk with a few cases and one token per role."""
+    seed_demo(team_desk.engine, team_desk.keyring, cases=40, borrowers=15, seed=3, now=SEED_NOW)
+    with make_session_factory(team_desk.engine)() as session:
+        tokens = {role: issue_token(session, f"as.{role}", f"As {role}", role) for role in Role}
+        issue_token(session, "someone", "Someone", Role.AGENT)
+        case_id, borrower_id = session.execute(
+            select(CaseRow.id, CaseRow.borrower_id)
+            .join(BorrowerRow, BorrowerRow.id == CaseRow.borrower_id)
+            .where(CaseRow.is_open.is_(True), CaseRow.phone_enc.is_not(None),
+                   BorrowerRow.id_number_enc.is_not(None))
+            .order_by(CaseRow.id)
+            .limit(1)
+        ).one()
+        binding_id = session.scalar(select(BindingRow.id).where(BindingRow.borrower_id == borrower_id).limit(1))
+    yield team_desk, tokens, Subject(case_ref(case_id), f"P-{binding_id}")
+
+
+def _request(what: str, subject: Subject, role: Role) -> dict:
+    reveal = {"reason": "borrower_on_line", "note": "caller confirmed date of birth"}
+    return {
+        "list agents with disabled": {"params": {"include_disabled": "true"}},
+        "sign in": {"json": {"client": "matrix test"}},
+        "add agent": {"json": {"name": f"new.{role}", "role": "agent"}},
+        "change agent": {"json": {"display_name": f"Renamed by {role}"}},
+        "create case": {"json": {"category": "unreachable", "subject": "cannot reach borrower"},
+                        "headers": {"Idempotency-Key": f"matrix-{role}"}},
+        "update case": {"json": {"priority": "high" if role != ADM else "low"}},
+        "comment": {"json": {"kind": "note", "body": f"checked by {role}"}},
+        "reveal phone": {"json": {"field": "phone"} | reveal},
+        "reveal binding phone": {"json": {"field": "phone", "binding": subject.binding} | reveal},
+        "reveal name": {"json": {"field": "name"} | reveal},
+        "reveal id number": {"json": {"field": "id_number"} | reveal},
+        "change desk settings": {"json": {"reveal_display_seconds": 30}},
+    }.get(what, {})
+
+
+async def test_every_route_is_in_the_matrix(staffed) -> None:  # type: ignore[no-untyped-def]
+    desk, _tokens, _subject = staffed
+    routes = {
+        (method.upper(), path)
+        for path, operations in desk.app.openapi()["paths"].items()
+        for method in operations
+    }
+    covered = {(method, path) for method, path, _ in MATRIX} | UNGUARDED
+    assert routes == covered
+
+
+@pytest.mark.parametrize("role", list(Role))
+async def test_role_matrix(staffed, role: Role) -> None:  # type: ignore[no-untyped-def]
+    desk, tokens, subject = staffed
+    outcomes = {}
+    async with desk.app.router.lifespan_context(desk.app), raw(desk, tokens[role]) as http:
+        for (method, template, what), allowed in MATRIX.items():
+            path = template.removeprefix("/api/v1").format(ref=subject.ref, name="someone")
+            options = _request(what, subject, role)
+            if what == "update case":
+                version = (await http.get(f"/cases/{subject.ref}")).headers.get("etag") or '"1"'
+                options.setdefault("headers", {})["If-Match"] = version
+            response = await http.request(method, path, **options)
+            if role in allowed:
+                outcomes[what] = response.status_code < 300 or response.text
+            else:
+                body = response.json()
+                outcomes[what] = response.status_code == 403 and body["type"].endswith(":forbidden") \
+                    and "permission" in body or response.text
+    refused = {what: outcome for what, outcome in outcomes.items() if outcome is not True}
+    assert refused == {}
+
+
+async def test_disabled_and_unknown_tokens_get_401(staffed) -> None:  # type: ignore[no-untyped-def]
+    desk, tokens, subject = staffed
+    async with desk.app.router.lifespan_context(desk.app):
+        async with raw(desk, tokens[ADM]) as admin:
+            response = await admin.patch("/agents/as.supervisor", json={"active": False})
+            assert response.status_code == 200 and response.json()["active"] is False
+        for token in (tokens[S], "ld_not-a-token"):
+            async with raw(desk, token) as http:
+                for (method, template, _what) in MATRIX:
+                    path = template.removeprefix("/api/v1").format(ref=subject.ref, name="someone")
+                    response = await http.request(method, path, json={})
+                    assert response.status_code == 401, (method, path)
+                    assert response.json()["type"] == "urn:linkdesk:problem:unauthorized"
