@@ -140,3 +140,22 @@ def test_the_local_desk_socket_is_for_its_user_only(tmp_path):
         assert desk.answering()
     finally:
         desk.stop()
+
+
+def test_agents_are_disabled_enabled_and_given_roles_from_the_command_line(tmp_path):
+    env = {"LINKDESK_DATA_DIR": str(tmp_path)}
+    assert invoke(["agents", "add", "li.na"], env).exit_code == 0
+    role = invoke(["agents", "role", "li.na", "compliance"], env)
+    assert role.exit_code == 0 and "li.na: compliance, active" in role.output
+    disabled = invoke(["agents", "disable", "li.na"], env)
+    assert disabled.exit_code == 0 and "disabled" in disabled.output
+    listing = invoke(["agents", "list", "--all"], env)
+    assert re.search(r"li\.na\s+compliance\s+disabled", listing.output), listing.output
+    assert "li.na" not in invoke(["agents", "list"], env).output
+    assert "active" in invoke(["agents", "enable", "li.na"], env).output
+    last = CliRunner().invoke(app, ["agents", "disable", "local"], env=env)
+    assert last.exit_code == 2 and "last active admin" in last.output
+    missing = CliRunner().invoke(app, ["agents", "disable", "nobody"], env=env)
+    assert missing.exit_code == 2 and "no agent 'nobody'" in missing.output
+    bad_name = CliRunner().invoke(app, ["agents", "add", "Bad Name"], env=env)
+    assert bad_name.exit_code == 2 and "lower-case" in bad_name.output
