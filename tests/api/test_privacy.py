@@ -62,3 +62,43 @@ def test_database_file_holds_no_plain_personal_data(seeded: Desk) -> None:
     assert "借款人".encode() in data  # plain case text is there: the check can see text
     leaked = [s for s in secrets_of(seeded) if s.encode("utf-8") in data]
     assert leaked == []
+
+
+async def test_after_reveals_only_the_reveal_answers_held_the_values(fresh: Desk, caplog) -> None:  # type: ignore[no-untyped-def]
+    """Reveal every field of a few cases, then read everything else the desk answers and
+    the database file: no seeded value appears outside the reveal answers themselves."""
+    import logging
+
+    from linkdesk.server.demo import seed_demo
+
+    from .conftest import SEED_NOW
+
+    caplog.set_level(logging.DEBUG)
+    fresh.summary = seed_demo(fresh.engine, fresh.keyring, cases=80, borrowers=30, seed=8, now=SEED_NOW)
+    secrets = secrets_of(fresh)
+    revealed, texts = [], []
+    reason = {"reason": "identity_verification", "note": "caller stated the number"}
+    async with raw(fresh) as http:
+        texts.append((await http.post("/sessions", json={"client": "privacy test"})).text)
+        listing = (await http.get("/cases", params={"limit": 200})).json()["items"]
+        with_borrower = [c["ref"] for c in listing if c["phone"]][:5]
+        for ref in with_borrower:
+            for field in ("phone", "name", "id_number"):
+                response = await http.post(f"/cases/{ref}/reveal", json={"field": field} | reason)
+                if response.status_code == 200:
+                    revealed.append(response.json()["value"])
+            texts.append((await http.get(f"/cases/{ref}")).text)
+            texts.append((await http.get(f"/cases/{ref}/events", params={"limit": 200})).text)
+        for path in ("/audit", "/me", "/agents", "/desk/settings", "/views"):
+            texts.append((await http.get(path, params={"limit": 200} if path == "/audit" else None)).text)
+        texts.append((await http.post("/audit/verify")).text)
+        texts.append((await http.get("/cases", params={"state": "all", "limit": 200})).text)
+    assert len(revealed) >= 10
+    blob = "\n".join(texts) + caplog.text
+    assert "identity_verification" in blob  # the audit answers are in what we looked at
+    assert [s for s in secrets if s in blob] == []
+    if fresh.db_path is not None:
+        data = b"".join(
+            p.read_bytes() for p in (fresh.db_path, fresh.db_path.with_name(fresh.db_path.name + "-wal")) if p.exists()
+        )
+        assert [s for s in secrets + revealed if s.encode("utf-8") in data] == []

@@ -11,8 +11,9 @@ import httpx
 import pytest
 
 from linkdesk.client import DeskClient
-from linkdesk.client.errors import Unauthorized
+from linkdesk.client.errors import Unauthorized, ValidationFailed
 from linkdesk.domain import CaseCategory, CaseCreate
+from linkdesk.domain.reveal import RevealField, RevealReason
 
 from .conftest import free_port, wait_for
 
@@ -57,6 +58,14 @@ def serve_and_check(linkdesk_cmd, run_env, started, extra: list[str]) -> None:
             # both workers see the same desk
             for _ in range(6):
                 assert (await client.get_case(case.ref)).subject == "借款人停机 unreachable"
+            revealed = await client.reveal(
+                case.ref, RevealField.PHONE, reason=RevealReason.BORROWER_ON_LINE, note="borrower asked"
+            )
+            assert revealed.value == "+8613912345678"
+            with pytest.raises(ValidationFailed):  # refused input must not come back or reach the log
+                await client.create_case(
+                    CaseCreate(category=CaseCategory.UNREACHABLE, subject="x", phone="1391234567")
+                )
 
     asyncio.run(scenario())
     listed = subprocess.run(
@@ -65,6 +74,11 @@ def serve_and_check(linkdesk_cmd, run_env, started, extra: list[str]) -> None:
     )
     assert listed.returncode == 0, listed.stderr
     assert "139****5678" in listed.stdout and "13912345678" not in listed.stdout
+    server = started.pop()
+    server.terminate()
+    _out, log = server.communicate(timeout=15)
+    assert b"Application startup complete" in log  # the log was captured
+    assert b"13912345678" not in log and b"1391234567" not in log
 
 
 def test_serve_on_sqlite_with_two_workers(linkdesk_cmd, run_env, started):
