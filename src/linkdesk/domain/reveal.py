@@ -10,7 +10,7 @@ from __future__ import annotations
 import enum
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
 from linkdesk.domain.permissions import Permission
 
@@ -58,6 +58,12 @@ class RevealRequest(BaseModel):
     reason: RevealReason
     note: Note
     """Why, in the agent's words (at least 4 characters): recorded with the reveal."""
+
+    @model_validator(mode="after")
+    def _binding_only_with_phone(self) -> RevealRequest:
+        if self.binding is not None and self.field is not RevealField.PHONE:
+            raise ValueError("binding goes with field 'phone' only")
+        return self
 
 
 class Revealed(BaseModel):
