@@ -81,13 +81,11 @@ def ensure_desk(desk: Path, cases: int) -> dict[str, Any]:
             (desk / name).unlink(missing_ok=True)
     desk.mkdir(parents=True, exist_ok=True)
     settings = embedded_settings(desk)
-    prepare_desk(settings)  # migrations
+    keyring = prepare_desk(settings)  # migrations; the keys, checked and registered (index length)
 
-    from linkdesk.server.crypto import KeyRing
     from linkdesk.server.db import make_engine, refresh_statistics
     from linkdesk.server.demo import bulk_generate
 
-    keyring = KeyRing.load(master_key=settings.master_key, key_file=settings.key_file)
     engine = make_engine(settings.database_url)
     start = time.perf_counter()
     step = max(5000, cases // 20)

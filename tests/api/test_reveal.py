@@ -232,3 +232,14 @@ async def test_agents_are_administered_through_the_api_and_recorded(world: World
     assert actions[:3] == [
         ("agent_disabled", "agent:li.na"), ("role_change", "agent:li.na"), ("agent_added", "agent:li.na")
     ]
+
+
+async def test_a_lone_surrogate_is_a_422_and_records_nothing(world: World) -> None:
+    before = audit_count(world.desk)
+    payload = '{"field": "phone", "reason": "legal_request", "note": "court order \\ud800"}'
+    async with raw(world.desk) as http:
+        response = await http.post(
+            f"/cases/{world.case}/reveal", content=payload, headers={"content-type": "application/json"}
+        )
+    assert response.status_code == 422 and response.json()["errors"][0]["field"] == "note"
+    assert audit_count(world.desk) == before

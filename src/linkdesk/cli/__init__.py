@@ -15,8 +15,10 @@ import typer
 
 from linkdesk import __version__
 from linkdesk.cli.agents import agents_app
+from linkdesk.cli.audit import audit_app
 from linkdesk.cli.cases import cases_app
 from linkdesk.cli.common import Session, first_error
+from linkdesk.cli.keys import keys_app
 from linkdesk.cli.serving import desk_app, desk_service_command, serve_command
 from linkdesk.config import DeskMode, DeskSettings, Settings
 from linkdesk.desks import DEFAULT_DESK, DEMO_DESK, DeskChoice, connector, label
@@ -28,6 +30,8 @@ app = typer.Typer(
 )
 app.add_typer(cases_app, name="cases")
 app.add_typer(agents_app, name="agents")
+app.add_typer(keys_app, name="keys")
+app.add_typer(audit_app, name="audit")
 app.add_typer(desk_app, name="desk")
 app.command("serve")(serve_command)
 app.command("desk-service", hidden=True)(desk_service_command)

@@ -6,7 +6,14 @@ from typing import Annotated
 
 import typer
 
-from linkdesk.cli.common import DatabaseOption, KeyFileOption, client_of, run, server_settings
+from linkdesk.cli.common import (
+    DatabaseOption,
+    KeyFileOption,
+    client_of,
+    key_errors_exit,
+    run,
+    server_settings,
+)
 from linkdesk.domain.text import clean_line
 
 agents_app = typer.Typer(help="Agents of a desk, their roles and API tokens.")
@@ -22,14 +29,12 @@ def agents_add(
     key_file: KeyFileOption = None,
 ) -> None:
     """Add an agent (or renew their token) and print the API token once."""
-    from linkdesk.domain.agents import Role
+    from pydantic import TypeAdapter, ValidationError
+
+    from linkdesk.domain.agents import AgentName, Role
     from linkdesk.server.agents import issue_token
     from linkdesk.server.db import make_engine, make_session_factory
     from linkdesk.server.runner import prepare_desk
-
-    from pydantic import TypeAdapter, ValidationError
-
-    from linkdesk.domain.agents import AgentName
 
     try:
         chosen = Role(role)
@@ -42,7 +47,8 @@ def agents_add(
             "use 2–64 lower-case letters, digits, '.', '_' or '-'", param_hint="NAME"
         ) from None
     settings = server_settings(ctx.obj, database_url, key_file)
-    prepare_desk(settings)
+    with key_errors_exit():
+        prepare_desk(settings)
     engine = make_engine(settings.database_url)
     try:
         with make_session_factory(engine)() as db:
@@ -81,7 +87,8 @@ def _change(ctx: typer.Context, name: str, database_url: str | None, key_file, *
     from linkdesk.server.runner import prepare_desk
 
     settings = server_settings(ctx.obj, database_url, key_file)
-    prepare_desk(settings)
+    with key_errors_exit():
+        prepare_desk(settings)
     engine = make_engine(settings.database_url)
     try:
         with make_session_factory(engine)() as db:

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import json
 from typing import Annotated
 
 import typer
 
-from linkdesk.cli.common import client_of, first_error, run
+from linkdesk.cli.common import client_of, first_error, run, terminal_json
 from linkdesk.domain.text import clean_line
 
 cases_app = typer.Typer(help="Read cases, for scripts (--json) and people.")
@@ -46,7 +45,7 @@ def cases_list(
 
     cases = run(fetch())
     if as_json:
-        typer.echo(json.dumps([case.model_dump(mode="json") for case in cases], ensure_ascii=False, indent=2))
+        typer.echo(terminal_json([case.model_dump(mode="json") for case in cases]))
         return
     for case in cases:
         typer.echo(
@@ -81,7 +80,7 @@ def cases_show(
     if as_json:
         document = case.model_dump(mode="json")
         document["events"] = [event.model_dump(mode="json") for event in events]
-        typer.echo(json.dumps(document, ensure_ascii=False, indent=2))
+        typer.echo(terminal_json(document))
         return
     typer.echo(f"{case.ref}  {clean_line(case.subject)}")
     typer.echo(f"  status {case.status}  priority {case.priority}  category {case.category}")

@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import json
+import re
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any
@@ -63,8 +67,10 @@ def server_settings(session: Session, database_url: str | None, key_file: Path |
             raise typer.BadParameter(
                 "a server database needs --key-file or LINKDESK_MASTER_KEY", param_hint="--key-file"
             )
+        checkpoints = os.environ.get("LINKDESK_CHECKPOINT_DIR") or None
         return ServerSettings(
-            database_url=database_url, key_file=key_file, master_key=master_key, local_agent=False
+            database_url=database_url, key_file=key_file, master_key=master_key, local_agent=False,
+            checkpoint_dir=Path(checkpoints) if checkpoints else None,
         )
     settings = embedded_settings(session.choice.path())
     return settings.model_copy(update={"local_agent": False})
@@ -89,6 +95,21 @@ KeyFileOption = Annotated[
 ]
 
 
+KEY_ERROR_EXIT = 1
+
+
+@contextmanager
+def key_errors_exit() -> Iterator[None]:
+    """A desk whose keys are wrong, missing or unusable: say why, exit 1, no traceback."""
+    from linkdesk.server.crypto import KeyringError
+
+    try:
+        yield
+    except KeyringError as exc:
+        typer.echo(f"error: {clean_line(str(exc))}", err=True)
+        raise typer.Exit(KEY_ERROR_EXIT) from None
+
+
 def first_error(exc: Exception) -> str:
     errors = getattr(exc, "errors", None)
     if callable(errors):
@@ -96,3 +117,13 @@ def first_error(exc: Exception) -> str:
         where = ".".join(str(part) for part in first.get("loc", ()))
         return f"{where}: {first['msg']}" if where else first["msg"]
     return str(exc)
+
+
+_DEL_AND_C1 = re.compile("[\x7f-\x9f]")
+
+
+def terminal_json(document: Any) -> str:
+    """JSON for a terminal: readable Chinese (no ASCII escaping), but DEL and the C1
+    controls (``\\x9b`` is CSI) escaped, which ``json.dumps`` would pass through raw."""
+    text = json.dumps(document, ensure_ascii=False, indent=2)
+    return _DEL_AND_C1.sub(lambda match: f"\\u{ord(match.group()):04x}", text)

@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from linkdesk.cli.common import DatabaseOption, KeyFileOption, server_settings
+from linkdesk.cli.common import DatabaseOption, KeyFileOption, key_errors_exit, server_settings
 
 desk_app = typer.Typer(help="The local desk service behind the embedded desks.")
 
@@ -25,7 +25,8 @@ def serve_command(
 
     settings = server_settings(ctx.obj, database_url, key_file)
     typer.echo(f"LinkDesk desk API on http://{host}:{port}/api/v1 (docs at /api/v1/docs)", err=True)
-    serve(settings, host=host, port=port, workers=workers)
+    with key_errors_exit():
+        serve(settings, host=host, port=port, workers=workers)
 
 
 def desk_service_command(

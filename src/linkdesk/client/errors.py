@@ -14,6 +14,11 @@ class DeskUnavailable(DeskError):
     """The desk could not be reached (refused, timed out, socket gone)."""
 
 
+class DeskStartRefused(DeskError):
+    """The local desk service refused to start (its key is wrong or missing): trying
+    again will not help until the cause, which the message gives, is fixed."""
+
+
 class ProblemError(DeskError):
     """The desk answered with an RFC 9457 problem."""
 

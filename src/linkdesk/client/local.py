@@ -25,12 +25,13 @@ from pathlib import Path
 import httpx
 
 from linkdesk import __version__
-from linkdesk.client.errors import DeskUnavailable
+from linkdesk.client.errors import DeskStartRefused, DeskUnavailable
 
 START_TIMEOUT = 120.0  # a first start creates, migrates and (for the demo) seeds the desk
 IDLE_TIMEOUT = 30 * 60.0
 LOCAL_BASE_URL = "http://local-desk"
 VERSION_HEADER = "linkdesk-version"  # set on every answer by the desk (server.app)
+START_ERROR_FILE = "service.error"  # why the service refused to start (server.runner)
 
 
 def runtime_dir() -> Path:
@@ -58,6 +59,7 @@ class LocalDesk:
         self.idle_timeout = idle_timeout
         self.socket = socket_path(desk_dir)
         self.log_file = desk_dir / "service.log"
+        self.start_error_file = desk_dir / START_ERROR_FILE
 
     def command(self) -> list[str]:
         command = [
@@ -100,6 +102,7 @@ class LocalDesk:
             if self.answering():
                 return
             self.socket.unlink(missing_ok=True)
+            self.start_error_file.unlink(missing_ok=True)
             with open(self.log_file, "ab") as log:
                 process = subprocess.Popen(
                     self.command(),
@@ -113,6 +116,9 @@ class LocalDesk:
             delay = 0.02
             while time.monotonic() < deadline:
                 if process.poll() is not None:
+                    refused = self._start_error()
+                    if refused:
+                        raise DeskStartRefused(refused)
                     raise DeskUnavailable(
                         f"the local desk service stopped at start (exit {process.returncode}); "
                         f"see {self.log_file}:\n{self._log_tail()}"
@@ -136,6 +142,13 @@ class LocalDesk:
             time.sleep(0.05)
         return True
 
+    def _start_error(self) -> str | None:
+        """The reason the service gave for refusing to start (a wrong or missing key)."""
+        try:
+            return self.start_error_file.read_text(encoding="utf-8", errors="replace").strip() or None
+        except OSError:
+            return None
+
     def _log_tail(self, lines: int = 15) -> str:
         try:
             return "\n".join(self.log_file.read_text(errors="replace").splitlines()[-lines:])
@@ -157,6 +170,7 @@ class LocalDeskTransport(httpx.AsyncBaseTransport):
         self._inner = httpx.AsyncHTTPTransport(uds=str(desk.socket), verify=False)
         self._checked_version = False
         self._lock = asyncio.Lock()
+        self._refused: DeskStartRefused | None = None
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
         try:
@@ -173,7 +187,13 @@ class LocalDeskTransport(httpx.AsyncBaseTransport):
 
     async def _start(self) -> None:
         async with self._lock:
-            await asyncio.to_thread(self.desk.ensure_running)
+            if self._refused is not None:  # its cause (the key) needs a person: no new attempts
+                raise DeskStartRefused(str(self._refused))
+            try:
+                await asyncio.to_thread(self.desk.ensure_running)
+            except DeskStartRefused as exc:
+                self._refused = exc
+                raise
 
     async def aclose(self) -> None:
         await self._inner.aclose()

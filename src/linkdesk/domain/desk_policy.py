@@ -17,5 +17,5 @@ class DeskPolicy(BaseModel):
 class DeskPolicyPatch(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    reveal_limit_per_hour: int | None = Field(default=None, ge=1, le=1000)
-    reveal_display_seconds: int | None = Field(default=None, ge=5, le=300)
+    reveal_limit_per_hour: int | None = Field(default=None, ge=1, le=1000, strict=True)
+    reveal_display_seconds: int | None = Field(default=None, ge=5, le=300, strict=True)

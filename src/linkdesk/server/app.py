@@ -2,8 +2,9 @@
 
 ``create_app`` does not migrate: the caller runs :func:`linkdesk.server.db.migrate`
 first (``linkdesk serve`` and the embedded desk do), so that a server never changes a
-schema by surprise and tests control when it happens. The key is loaded here, so a
-malformed key file stops the server before it answers anything.
+schema by surprise and tests control when it happens. The keys are loaded and checked
+against the desk here (:func:`linkdesk.server.keys.open_keyring`), so a malformed,
+missing or wrong key stops the server before it answers or writes anything.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from fastapi import FastAPI
 from sqlalchemy import Engine
 
 from linkdesk import __version__
-from linkdesk.server import idempotency, problems
+from linkdesk.server import idempotency, keys, problems
 from linkdesk.server.api import agents, audit, cases, desk, events, health, reveal, views
 from linkdesk.server.crypto import KeyRing
 from linkdesk.server.db import make_engine, make_session_factory
@@ -39,7 +40,7 @@ def create_app(
     clock: Callable[[], datetime] = _utcnow,
 ) -> FastAPI:
     engine = engine or make_engine(settings.database_url)
-    keyring = keyring or KeyRing.load(master_key=settings.master_key, key_file=settings.key_file)
+    keyring = keys.open_keyring(engine, settings, keyring)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:

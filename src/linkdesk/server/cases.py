@@ -49,14 +49,18 @@ def case_id_of(ref: str) -> int:
 
 
 def phone_columns(keyring: KeyRing, e164: str | None, case_id: int) -> dict[str, Any]:
-    """The stored forms of a case's number: sealed, blind-indexed, masked, last four."""
+    """The stored forms of a case's number: sealed, blind-indexed, masked, last four, and
+    the key version both were made under."""
+    version = keyring.writing_version()
     if e164 is None:
-        return {"phone_enc": None, "phone_index": None, "phone_masked": None, "phone_last4": None}
+        return {"phone_enc": None, "phone_index": None, "phone_masked": None, "phone_last4": None,
+                "key_version": version}
     return {
-        "phone_enc": keyring.encrypt(e164, aad("cases", "phone_enc", case_id)),
-        "phone_index": keyring.blind_index(e164),
+        "phone_enc": keyring.encrypt(e164, aad("cases", "phone_enc", case_id), version=version),
+        "phone_index": keyring.blind_index(e164, version=version),
         "phone_masked": mask(e164),
         "phone_last4": last_four(e164),
+        "key_version": version,
     }
 
 
@@ -100,7 +104,8 @@ def find_active_binding(session: Session, keyring: KeyRing, e164: str) -> Bindin
     rows = session.scalars(
         select(BindingRow)
         .where(
-            BindingRow.phone_index == keyring.blind_index(e164),
+            # every version's index: rows sealed before and after a rotation are both found
+            BindingRow.phone_index.in_(keyring.blind_indexes(e164)),
             BindingRow.status == str(BindingStatus.ACTIVE),
         )
         .order_by(BindingRow.bound_at.desc(), BindingRow.id.desc())
@@ -159,6 +164,7 @@ def create_case(
         assignee_id=assignee_id,
         tags=data.tags,
     )
+    values["key_version"] = keyring.writing_version()  # also for a case without a number
     case_id = session.execute(insert(CaseRow).values(**values).returning(CaseRow.id)).scalar_one()
     if e164 is not None:
         session.execute(

@@ -99,9 +99,10 @@ def _ensure_agents(conn: Connection, now: datetime) -> dict[str, int]:
 
 def _seed_borrowers(
     conn: Connection, keyring: KeyRing, rng: random.Random, count: int, now: datetime,
-    summary: DemoSummary,
+    summary: DemoSummary, version: int | None = None,
 ) -> list[_Binding]:
     borrower_id, binding_id = _next_id(conn, BorrowerRow), _next_id(conn, BindingRow)
+    version = keyring.writing_version() if version is None else version
     taken: set[str] = set()
     borrowers, bindings, out = [], [], []
     for _ in range(count):
@@ -111,11 +112,14 @@ def _seed_borrowers(
         created = now - timedelta(days=rng.uniform(400, 2200))
         borrowers.append({
             "id": borrower_id,
-            "name_enc": keyring.encrypt(name, aad("borrowers", "name_enc", borrower_id)),
+            "name_enc": keyring.encrypt(name, aad("borrowers", "name_enc", borrower_id), version=version),
             "name_masked": mask_name(name),
-            "id_number_enc": keyring.encrypt(id_number, aad("borrowers", "id_number_enc", borrower_id)),
+            "id_number_enc": keyring.encrypt(
+                id_number, aad("borrowers", "id_number_enc", borrower_id), version=version
+            ),
             "id_number_masked": mask_id_number(id_number),
             "created_at": created,
+            "key_version": version,
         })
         n_bindings = rng.choices([1, 2, 3], weights=[55, 30, 15])[0]
         bound_at = created
@@ -129,11 +133,12 @@ def _seed_borrowers(
             else:
                 status = BindingStatus.REASSIGNED if rng.random() < 0.45 else BindingStatus.UNBOUND
             carrier, region = describe(e164)
-            columns = {"phone_index": keyring.blind_index(e164), "phone_masked": mask(e164),
-                       "phone_last4": last_four(e164)}
+            columns = {"phone_index": keyring.blind_index(e164, version=version),
+                       "phone_masked": mask(e164), "phone_last4": last_four(e164)}
             bindings.append({
-                "id": binding_id, "borrower_id": borrower_id,
-                "phone_enc": keyring.encrypt(e164, aad("phone_bindings", "phone_enc", binding_id)),
+                "id": binding_id, "borrower_id": borrower_id, "key_version": version,
+                "phone_enc": keyring.encrypt(e164, aad("phone_bindings", "phone_enc", binding_id),
+                                             version=version),
                 "phone_index": columns["phone_index"], "phone_masked": columns["phone_masked"],
                 "last4": columns["phone_last4"], "carrier": carrier, "region": region,
                 "status": str(status), "bound_at": bound_at, "unbound_at": unbound_at,
@@ -243,17 +248,20 @@ def seed_demo(
         agents = _ensure_agents(conn, now)
         summary.agents = len(agents)
         agent_ids = [agents[name] for name, _, _ in d.AGENTS]
-        bindings = _seed_borrowers(conn, keyring, rng, borrowers, now, summary)
+        version = keyring.writing_version()  # one for the whole seed: cases share binding indexes
+        bindings = _seed_borrowers(conn, keyring, rng, borrowers, now, summary, version)
         current = [b for b in bindings if b.status in ("active", "suspended")]
         recycled = [b for b in bindings if b.status == "reassigned"]
         case_id = _next_id(conn, CaseRow)
         rows, events = [], []
         for _ in range(cases):
             row = _case_row(rng, case_id, None, None, agent_ids, now)
+            row["key_version"] = version
             binding = _choose_binding(rng, CaseCategory(row["category"]), current, recycled)
             if binding is not None:
                 row.update(borrower_id=binding.borrower_id, binding_id=binding.id,
-                           phone_enc=keyring.encrypt(binding.e164, aad("cases", "phone_enc", case_id)),
+                           phone_enc=keyring.encrypt(binding.e164, aad("cases", "phone_enc", case_id),
+                                                     version=version),
                            **binding.columns)
             events.extend(_timeline(rng, row, agent_ids, now))
             rows.append(row)
@@ -299,9 +307,12 @@ def bulk_generate(
     with engine.connect() as conn:
         bindings = _load_bindings(conn)
     by_id = {b.id: b for b in bindings}
+    version = keyring.writing_version()
     with engine.begin() as conn:  # decrypt each number once, to re-encrypt per case
         for row in conn.execute(select(BindingRow.id, BindingRow.phone_enc)):
-            by_id[row.id].e164 = keyring.decrypt(row.phone_enc, aad("phone_bindings", "phone_enc", row.id))
+            binding = by_id[row.id]
+            binding.e164 = keyring.decrypt(row.phone_enc, aad("phone_bindings", "phone_enc", row.id))
+            binding.columns["phone_index"] = keyring.blind_index(binding.e164, version=version)
     current = [b for b in bindings if b.status in ("active", "suspended")] or bindings
     recycled = [b for b in bindings if b.status == "reassigned"]
     pool = []
@@ -317,10 +328,12 @@ def bulk_generate(
             rows = []
             for offset in range(size):
                 row = _case_row(rng, case_id + offset, None, None, agent_ids, now, texts=pool)
+                row["key_version"] = version
                 binding = _choose_binding(rng, CaseCategory(row["category"]), current, recycled)
                 if binding is not None:
                     row.update(borrower_id=binding.borrower_id, binding_id=binding.id,
-                               phone_enc=keyring.encrypt(binding.e164, aad("cases", "phone_enc", row["id"])),
+                               phone_enc=keyring.encrypt(binding.e164, aad("cases", "phone_enc", row["id"]),
+                                                         version=version),
                                **binding.columns)
                 rows.append(row)
             _insert_cases(conn, rows)

@@ -10,36 +10,53 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import sys
 import time
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import uvicorn
 
 from linkdesk.server.settings import ServerSettings
 
+if TYPE_CHECKING:
+    from linkdesk.server.crypto import KeyRing
+
 DATABASE_FILE = "desk.db"
 KEY_FILE = "master.key"
+CHECKPOINT_DIR = "checkpoints"
 SERVE_ENV_PREFIX = "LINKDESK_SERVE_"
+START_ERROR_FILE = "service.error"  # read by linkdesk.client.local (which cannot import us)
+START_REFUSED_EXIT = 78  # EX_CONFIG: the desk's configuration (its keys) is wrong
 
 
 def embedded_settings(desk_dir: Path) -> ServerSettings:
+    """An embedded desk is its folder. Audit checkpoints go to ``<desk folder>/checkpoints``:
+    outside the database file, so rewriting the database (SQL, or a copied-in file) does
+    not touch them, and signed with a key kept in the config directory, not here, so
+    nothing in this folder can forge them. They live and die with the desk: a deleted desk
+    takes its checkpoints along instead of leaving files that would contradict the next
+    desk of that name. Only deleting them goes unnoticed, hence copies on other media."""
     return ServerSettings(
         database_url=f"sqlite:///{desk_dir / DATABASE_FILE}",
         key_file=desk_dir / KEY_FILE,
         local_agent=True,
+        checkpoint_dir=desk_dir / CHECKPOINT_DIR,
     )
 
 
-def prepare_desk(settings: ServerSettings, *, demo: bool = False) -> None:
-    """Create or upgrade the database; seed a demo desk that has no cases yet."""
-    from linkdesk.server.crypto import KeyRing
+def prepare_desk(settings: ServerSettings, *, demo: bool = False) -> KeyRing:
+    """Create or upgrade the database, check the keys against it (raises a
+    :class:`~linkdesk.server.crypto.KeyringError` saying what is wrong, before anything
+    is written with them); seed a demo desk that has no cases yet."""
+    from linkdesk.server import keys
     from linkdesk.server.db import make_engine, migrate, refresh_statistics
 
     engine = make_engine(settings.database_url)
     try:
         migrate(engine=engine)
-        keyring = KeyRing.load(master_key=settings.master_key, key_file=settings.key_file)
+        keyring = keys.open_keyring(engine, settings)
         if demo:
             from linkdesk.server.demo import seed_demo_if_empty
 
@@ -47,14 +64,21 @@ def prepare_desk(settings: ServerSettings, *, demo: bool = False) -> None:
         refresh_statistics(engine)
     finally:
         engine.dispose()
+    return keyring
 
 
 def run_local_service(desk_dir: Path, socket: Path, *, demo: bool, idle_timeout: float) -> None:
     from linkdesk.server.app import create_app
+    from linkdesk.server.crypto import KeyringError
 
     settings = embedded_settings(desk_dir)
-    prepare_desk(settings, demo=demo)
-    app = create_app(settings)
+    try:
+        app = create_app(settings, keyring=prepare_desk(settings, demo=demo))
+    except KeyringError as exc:
+        # The console waiting for us shows this instead of "the service stopped".
+        (desk_dir / START_ERROR_FILE).write_text(str(exc), encoding="utf-8")
+        print(f"linkdesk desk-service: {exc}", file=sys.stderr)
+        raise SystemExit(START_REFUSED_EXIT) from None
     activity = _Activity()
 
     @app.middleware("http")

@@ -57,7 +57,7 @@ def post_session(
     return json_answer(me(caller.agent))
 
 
-@router.get("/agents", response_model=AgentList, responses=problems(403))
+@router.get("/agents", response_model=AgentList, responses=problems(403, 422))
 def get_agents(
     session: SessionDep,
     caller: AgentReader,
