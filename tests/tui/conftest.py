@@ -60,13 +60,24 @@ class Desk:
         settings = ServerSettings(database_url=f"sqlite:///{self.path}", master_key=MASTER_KEY)
         self.app = create_app(settings, clock=fixed_clock)
 
-    def client(self) -> DeskClient:
-        client = DeskClient("http://desk", transport=httpx.ASGITransport(app=self.app))
+    def client(self, token: str | None = None) -> DeskClient:
+        client = DeskClient("http://desk", token=token, transport=httpx.ASGITransport(app=self.app))
         self.clients.append(client)
         return client
 
     def connect(self, _desk: DeskSettings) -> DeskClient:
         return self.client()
+
+    def token_for(self, name: str, role: str) -> str:
+        """A bearer token of a (new) agent ``name`` with ``role``."""
+        from linkdesk.server.agents import issue_token
+
+        with self.session() as session:
+            return issue_token(session, name, name.replace(".", " ").title(), role)
+
+    def connect_as(self, token: str) -> Callable[[DeskSettings], DeskClient]:
+        """A ``connect`` for the console that signs in with ``token`` (a team desk)."""
+        return lambda _desk: self.client(token)
 
     def session(self) -> Any:
         return self.app.state.session_factory()

@@ -79,7 +79,7 @@ def test_case_table_cells_are_text_not_markup() -> None:
     from .conftest import NOW
 
     table = CaseTable(fetch=None, clock=lambda: NOW)  # type: ignore[arg-type]
-    table._subject_width = 30
+    table._flex_width = 30
     summary = CaseSummary(
         ref="LD-000001", category=CaseCategory.REBIND, status=CaseStatus.NEW, priority=Priority.HIGH,
         subject="[b]x[/b] 换号 \x1b[2J", sla_due_at=NOW, created_at=NOW, updated_at=NOW,

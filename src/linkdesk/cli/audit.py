@@ -54,12 +54,15 @@ def default_signing_key() -> Path:
 def _open(ctx: typer.Context, database_url: str | None):  # type: ignore[no-untyped-def]
     """An engine on the desk, and its default checkpoint folder."""
     from linkdesk.server.db import make_engine, migrate
-    from linkdesk.server.runner import embedded_settings
+    from linkdesk.server.runner import DATABASE_FILE, embedded_settings
 
     if database_url:
         return make_engine(database_url), None
     # The chain is not encrypted: auditing a desk needs no key, only its schema.
     settings = embedded_settings(ctx.obj.choice.path())
+    if not (ctx.obj.choice.path() / DATABASE_FILE).exists():  # do not create a desk to audit it
+        typer.echo(f"error: there is no desk at {clean_line(str(ctx.obj.choice.path()))}", err=True)
+        raise typer.Exit(1)
     engine = make_engine(settings.database_url)
     migrate(engine=engine)
     return engine, settings.checkpoint_dir

@@ -73,7 +73,8 @@ class Revealed(BaseModel):
 
     field: RevealField
     binding: str | None = None
-    value: str
+    value: str = Field(repr=False)
+    """Never in a repr: a log line or a traceback must not print it."""
     audit_seq: int
     """The audit record of this reveal."""
     display_seconds: int = Field(ge=1)

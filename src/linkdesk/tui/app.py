@@ -9,25 +9,30 @@ settings change; no restart is ever needed.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
+import os
+from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
 from typing import ClassVar
 
 from textual import work
-from textual.app import App
+from textual.app import App, SystemCommand
 from textual.binding import Binding, BindingType
 from textual.reactive import reactive
+from textual.screen import Screen
 
+from linkdesk import __version__
 from linkdesk.client import DeskClient, DeskError, DeskUnavailable, ProblemError
 from linkdesk.config import DEFAULT_THEME, DeskSettings, Settings, config_dir
+from linkdesk.domain.cases import CaseSummary
+from linkdesk.domain.desk_policy import DeskPolicy
+from linkdesk.domain.paging import Page
+from linkdesk.domain.permissions import Me, Permission
 from linkdesk.domain.text import clean_line
+from linkdesk.domain.views import CaseQuery, View
 from linkdesk.i18n import _, set_language
 from linkdesk.resources import stylesheet, themes_dir
 from linkdesk.tui.commands import LinkDeskCommands
 from linkdesk.tui.router import Route, Router
-from linkdesk.domain.cases import CaseSummary
-from linkdesk.domain.paging import Page
-from linkdesk.domain.views import CaseQuery, View
 from linkdesk.tui.screens.base import DeskReconnected
 from linkdesk.tui.screens.inbox import InboxScreen
 from linkdesk.tui.themes import load_themes
@@ -53,6 +58,18 @@ def _settings_screen(route: Route):  # type: ignore[no-untyped-def]
     return SettingsScreen()
 
 
+def _audit_screen(route: Route):  # type: ignore[no-untyped-def]
+    from linkdesk.tui.screens.audit import AuditScreen
+
+    return AuditScreen()
+
+
+def console_client_name(environ: dict[str, str] | None = None) -> str:
+    """How this console names itself when it signs in (recorded in the audit chain)."""
+    env = os.environ if environ is None else environ
+    return f"console {__version__}" + (" over ssh" if env.get("SSH_CONNECTION") else "")
+
+
 class LinkDeskApp(App[None]):
     TITLE = "LinkDesk"
     CSS_PATH = stylesheet("app")
@@ -68,6 +85,9 @@ class LinkDeskApp(App[None]):
     """``connecting``, ``connected``, ``unreachable`` or ``error``."""
     retry_in: reactive[int] = reactive(0)
     agent_label: reactive[str] = reactive("")
+    permissions: reactive[frozenset[Permission]] = reactive(frozenset(), init=False)
+    """What the signed-in agent's role may do; empty until the desk has answered. Keys
+    and commands for anything else are not offered (the desk would refuse them)."""
 
     def __init__(
         self,
@@ -85,6 +105,10 @@ class LinkDeskApp(App[None]):
         self.clock = clock
         self.save_settings = save_settings
         self.client: DeskClient = connect(settings.desk)
+        self.signed_in: Me | None = None
+        """Who the desk says we are, from signing in once to the opened desk."""
+        self.policy: DeskPolicy | None = None
+        """The desk's policy (reveal limits), read after signing in."""
         self.theme_problems = self._register_themes()
         set_language(settings.ui.language)
         self.agent_label = settings.agent.name
@@ -92,6 +116,7 @@ class LinkDeskApp(App[None]):
         self.router.register("inbox", lambda route: InboxScreen(), title="Inbox")
         self.router.register("case", _case_screen, param="ref", title="Case")
         self.router.register("settings", _settings_screen, title="Settings")
+        self.router.register("audit", _audit_screen, title="Audit", permission=Permission.AUDIT_READ)
         self._prefetched: dict[str, asyncio.Task] = {}
         if settings.keys:
             self.set_keymap(settings.keys)  # the user's keys, by binding id
@@ -140,11 +165,16 @@ class LinkDeskApp(App[None]):
 
     @work(exclusive=True, group="desk-monitor", exit_on_error=False)
     async def watch_desk(self) -> None:
-        """Check the desk; while it is unreachable, retry with a growing delay."""
+        """Sign in to the desk once; afterwards only check it. While it is unreachable,
+        retry with a growing delay."""
         delay = 1
         while True:
             try:
-                me = await self.client.me()  # answers only when the desk and its database do
+                # both answer only when the desk and its database do
+                if self.signed_in is None:
+                    me = await self.client.sign_in(client=console_client_name())
+                else:
+                    me = await self.client.me()
             except DeskUnavailable:
                 self.desk_status = "unreachable"
                 for remaining in range(delay, 0, -1):
@@ -157,12 +187,33 @@ class LinkDeskApp(App[None]):
                 self.report_error(exc)
                 return
             was = self.desk_status
+            self.signed_in = me
+            if self.policy is None:
+                await self.load_policy()
+            self.permissions = frozenset(me.permissions)
             self.desk_status = "connected"
             self.agent_label = self.settings.agent.name or clean_line(me.display_name)
             if was in ("unreachable", "error"):
                 for screen in self.screen_stack:
                     screen.post_message(DeskReconnected())
             return
+
+    async def load_policy(self) -> None:
+        try:
+            self.policy = await self.client.desk_policy()
+        except DeskError as exc:  # the console works without it (reveals carry their own time)
+            self.log.warning("desk policy unavailable", error=repr(exc))
+
+    def may(self, permission: Permission) -> bool:
+        """Whether the signed-in agent's role holds ``permission`` (False until known)."""
+        return permission in self.permissions
+
+    def watch_permissions(self) -> None:
+        for screen in self.screen_stack:
+            screen.refresh_bindings()
+            changed = getattr(screen, "permissions_changed", None)
+            if changed is not None:
+                changed()
 
     def desk_unreachable(self) -> None:
         running = any(
@@ -232,11 +283,36 @@ class LinkDeskApp(App[None]):
         """Use another desk from now on; the screens reload from it."""
         old = self.client
         self.client = self.connect(desk)
+        self.signed_in = None  # another desk: sign in to it (once)
+        self.policy = None
+        self.permissions = frozenset()
         self.run_worker(old.aclose(), group="desk-close", exit_on_error=False)
         self.desk_status = "connecting"
         self.watch_desk()
         for screen in self.screen_stack:
             screen.post_message(DeskReconnected())
+
+    # -- revealed values ---------------------------------------------------------------
+
+    def value_on_screen(self) -> bool:
+        """A revealed value is shown somewhere: no screenshot may hold it."""
+        from linkdesk.tui.widgets.reveal_panel import RevealPanel
+
+        return any(panel.showing for screen in self.screen_stack for panel in screen.query(RevealPanel))
+
+    def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
+        for command in super().get_system_commands(screen):
+            if command.title == "Screenshot" and self.value_on_screen():
+                continue
+            yield command
+
+    def deliver_screenshot(
+        self, filename: str | None = None, path: str | None = None, time_format: str | None = None
+    ) -> str | None:
+        if self.value_on_screen():
+            self.notify(_("No screenshot while a revealed value is on screen"), severity="warning", markup=False)
+            return None
+        return super().deliver_screenshot(filename, path, time_format)
 
     # -- app-wide actions --------------------------------------------------------------
 

@@ -1,4 +1,8 @@
-"""Command palette providers: every route and every action, with translated titles."""
+"""Command palette providers: every route and every action, with translated titles.
+
+Only what the agent's role may do is offered: a route the router would refuse or an
+action the screen disables (``check_action``) is not listed.
+"""
 
 from __future__ import annotations
 
@@ -20,6 +24,12 @@ class LinkDeskCommands(Provider):
         entries: list[tuple[str, str, Callable[[], object]]] = [
             (_("Go to inbox"), _("The list of cases"), partial(router.go, "inbox")),
             (_("Go to settings"), _("Desk, agent, theme and language"), partial(router.go, "settings")),
+        ]
+        if router.allowed("audit"):
+            entries.append(
+                (_("Go to audit"), _("Who revealed what, and whether the chain is intact"), partial(router.go, "audit"))
+            )
+        entries += [
             (_("Open a case…"), _("Type a case id, e.g. LD-000123"), app.action_goto),  # type: ignore[attr-defined]
             (_("Show keys"), _("The keys of the current screen"), app.action_help),  # type: ignore[attr-defined]
             (_("Quit"), _("Leave LinkDesk"), app.action_quit),
@@ -33,10 +43,12 @@ class LinkDeskCommands(Provider):
             "status": (_("Change status"), _("Move the case along its workflow")),
             "priority": (_("Change priority"), _("urgent, high, normal, low")),
             "assign": (_("Assign the case"), _("Pick an agent or unassign")),
+            "reveal": (_("Reveal a number, name or ID…"), _("With a reason; recorded in the audit chain")),
+            "verify": (_("Verify the audit chain"), _("Check every record's hash and the checkpoints")),
         }
         for action, (title, help_text) in screen_actions.items():
             method = getattr(screen, f"action_{action}", None)
-            if method is not None:
+            if method is not None and screen.check_action(action, ()):
                 entries.append((title, help_text, method))
         return entries
 

@@ -7,8 +7,10 @@ with :func:`N_` so the catalog test finds them.
 from __future__ import annotations
 
 from linkdesk.domain.agents import Role
+from linkdesk.domain.audit import AuditAction
 from linkdesk.domain.cases import CaseCategory, CaseStatus, EventKind, Priority
 from linkdesk.domain.phones import BindingStatus
+from linkdesk.domain.reveal import RevealField, RevealReason
 from linkdesk.domain.text import clean_line
 from linkdesk.i18n import _
 
@@ -81,6 +83,40 @@ ROLES: dict[Role, str] = {
 }
 
 
+REVEAL_REASONS: dict[RevealReason, str] = {
+    RevealReason.BORROWER_ON_LINE: N_("borrower on the line"),
+    RevealReason.IDENTITY_VERIFICATION: N_("identity verification"),
+    RevealReason.PRIVACY_REQUEST: N_("privacy request"),
+    RevealReason.LEGAL_REQUEST: N_("legal request"),
+    RevealReason.INCIDENT_INVESTIGATION: N_("incident investigation"),
+    RevealReason.FRAUD_INVESTIGATION: N_("fraud investigation"),
+}
+
+REVEAL_FIELDS: dict[RevealField, str] = {
+    RevealField.PHONE: N_("the number"),
+    RevealField.NAME: N_("the name"),
+    RevealField.ID_NUMBER: N_("the ID number"),
+}
+
+AUDIT_ACTIONS: dict[AuditAction, str] = {
+    AuditAction.REVEAL: N_("reveal"),
+    AuditAction.REVEAL_FAILED: N_("reveal failed"),
+    AuditAction.EXPORT: N_("export"),
+    AuditAction.REBIND: N_("rebind"),
+    AuditAction.UNBIND: N_("unbind"),
+    AuditAction.DELETION: N_("deletion"),
+    AuditAction.LOGIN: N_("sign-in"),
+    AuditAction.AGENT_ADDED: N_("agent added"),
+    AuditAction.TOKEN_ISSUED: N_("token issued"),
+    AuditAction.ROLE_CHANGE: N_("role change"),
+    AuditAction.AGENT_DISABLED: N_("agent disabled"),
+    AuditAction.AGENT_ENABLED: N_("agent enabled"),
+    AuditAction.SETTINGS_CHANGE: N_("settings change"),
+    AuditAction.KEY_ROTATION: N_("key rotation"),
+    AuditAction.CHECKPOINT: N_("checkpoint"),
+}
+
+
 def category(value: CaseCategory) -> str:
     return _(CATEGORIES[value])
 
@@ -108,3 +144,31 @@ def role(value: Role) -> str:
 def view_title(title: str) -> str:
     """A desk view title in the current language (unknown titles stay as sent, cleaned)."""
     return _(clean_line(title))
+
+
+def reveal_reason(value: str | None) -> str:
+    """A reveal's reason code in the current language (an unknown code as sent, cleaned)."""
+    if not value:
+        return "—"
+    try:
+        return _(REVEAL_REASONS[RevealReason(value)])
+    except ValueError:
+        return clean_line(value)
+
+
+def reveal_field(value: str | None, binding: str | None = None) -> str:
+    """What was revealed: ``the number``, ``the number P-12``, ``the name``…"""
+    try:
+        field = RevealField(str(value))
+    except ValueError:
+        return clean_line(str(value))
+    if field is RevealField.PHONE and binding:
+        return _("the number {binding}", binding=clean_line(binding))
+    return _(REVEAL_FIELDS[field])
+
+
+def audit_action(value: str) -> str:
+    try:
+        return _(AUDIT_ACTIONS[AuditAction(value)])
+    except ValueError:
+        return clean_line(value)

@@ -45,6 +45,8 @@ class _Entry:
     factory: ScreenFactory
     param: str | None = None
     title: str = ""
+    permission: str | None = None
+    """A route only some roles may use (``audit.read``): the others are not taken there."""
 
 
 @dataclass
@@ -55,9 +57,23 @@ class Router:
     """Every route path visited, oldest first."""
 
     def register(
-        self, name: str, factory: ScreenFactory, *, param: str | None = None, title: str = ""
+        self,
+        name: str,
+        factory: ScreenFactory,
+        *,
+        param: str | None = None,
+        title: str = "",
+        permission: str | None = None,
     ) -> None:
-        self.routes[name] = _Entry(factory, param, title or name)
+        self.routes[name] = _Entry(factory, param, title or name, permission)
+
+    def allowed(self, name: str) -> bool:
+        """Whether the agent's role may use route ``name`` (the desk would refuse it)."""
+        entry = self.routes.get(name)
+        if entry is None or entry.permission is None:
+            return True
+        may = getattr(self.app, "may", None)
+        return may is None or bool(may(entry.permission))
 
     # -- parsing -----------------------------------------------------------------------
 
@@ -105,12 +121,19 @@ class Router:
 
     def _resolve(self, target: str | Route, params: dict[str, str]) -> Route | None:
         if isinstance(target, Route):
-            return target
-        try:
-            return self.parse(target, **params)
-        except UnknownRoute as exc:
-            self.app.notify(str(exc), severity="warning", markup=False)
+            route = target
+        else:
+            try:
+                route = self.parse(target, **params)
+            except UnknownRoute as exc:
+                self.app.notify(str(exc), severity="warning", markup=False)
+                return None
+        if not self.allowed(route.name):
+            self.app.notify(
+                _("Your role may not open {route}", route=route.name), severity="warning", markup=False
+            )
             return None
+        return route
 
     def build(self, route: Route) -> Screen:
         screen = self.routes[route.name].factory(route)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from textual.message import Message
 from textual.screen import Screen
@@ -22,6 +22,20 @@ class DeskReconnected(Message):
 
 class DeskScreen(Screen[None]):
     route: Route
+
+    ACTION_PERMISSIONS: ClassVar[dict[str, tuple[str, ...]]] = {}
+    """Actions only some roles may take: action name → permissions, any one of which
+    suffices. The others see no key and no command for it (the desk would refuse)."""
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        needed = self.ACTION_PERMISSIONS.get(action)
+        if not needed:
+            return True
+        may = getattr(self.app, "may", None)
+        return may is None or any(may(permission) for permission in needed)
+
+    def permissions_changed(self) -> None:
+        """The agent's permissions became known (or changed with the desk)."""
 
     @property
     def client(self) -> DeskClient:

@@ -12,17 +12,28 @@ from textual.content import Content
 from textual.widgets import Static
 
 from linkdesk.client import StaleVersion
-from linkdesk.domain.cases import Case, CaseEvent, CasePatch, CaseStatus, EventCreate, EventKind, Priority
+from linkdesk.domain.cases import (
+    Case,
+    CaseEvent,
+    CasePatch,
+    CaseStatus,
+    EventCreate,
+    EventKind,
+    Priority,
+)
+from linkdesk.domain.permissions import Permission
+from linkdesk.domain.reveal import REVEAL_PERMISSION
 from linkdesk.domain.text import clean_line
 from linkdesk.domain.workflow import next_statuses
 from linkdesk.i18n import _
 from linkdesk.resources import stylesheet
 from linkdesk.tui import labels
-from linkdesk.tui.safe import PRIORITY_STYLES, block, line, day, sla_text, when
+from linkdesk.tui.safe import PRIORITY_STYLES, block, day, line, sla_text, when
 from linkdesk.tui.screens.base import DeskReconnected, DeskScreen
 from linkdesk.tui.screens.dialogs import Picker, TextEntry
 from linkdesk.tui.widgets.case_table import STATUS_STYLES
 from linkdesk.tui.widgets.key_bar import KeyBar
+from linkdesk.tui.widgets.reveal_panel import RevealPanel
 from linkdesk.tui.widgets.status_line import StatusLine
 from linkdesk.tui.widgets.title_bar import TitleBar
 from linkdesk.tui.workers import desk_work
@@ -61,11 +72,20 @@ class CaseScreen(DeskScreen):
         Binding("s", "status", "Status", id="case.status"),
         Binding("p", "priority", "Priority", id="case.priority"),
         Binding("a", "assign", "Assign", id="case.assign"),
+        Binding("v", "reveal", "Reveal", id="case.reveal"),
         Binding("r", "reload", "Reload", id="case.reload"),
         Binding("escape", "back", "Back", id="case.back"),
         Binding("j", "scroll_timeline(1)", show=False),
         Binding("k", "scroll_timeline(-1)", show=False),
     ]
+    ACTION_PERMISSIONS = {
+        "comment": (Permission.CASES_COMMENT,),
+        "note": (Permission.CASES_COMMENT,),
+        "status": (Permission.CASES_UPDATE,),
+        "priority": (Permission.CASES_UPDATE,),
+        "assign": (Permission.CASES_UPDATE,),
+        "reveal": tuple(REVEAL_PERMISSION.values()),
+    }
 
     def __init__(self, ref: str) -> None:
         super().__init__()
@@ -81,6 +101,7 @@ class CaseScreen(DeskScreen):
         with Vertical(id="case-head"):
             yield Static(Content(_("Loading {ref}…", ref=self.ref)), id="case-subject")
             yield Static(Content(""), id="case-meta")
+        yield RevealPanel(id="reveal-panel")
         with Horizontal(id="case-body"):
             with VerticalScroll(id="timeline"):
                 yield Static(Content(""), id="case-description", classes="event -body")
@@ -181,10 +202,13 @@ class CaseScreen(DeskScreen):
         return text
 
     def event_widget(self, event: CaseEvent) -> Static:
-        internal = event.internal or event.kind is EventKind.NOTE
+        # an internal comment is a note; other internal events (a reveal) keep their kind
+        internal = event.kind is EventKind.NOTE or (event.internal and event.kind is EventKind.COMMENT)
         head = Text(end="")
         if internal:
             head.append(" " + _("INTERNAL NOTE") + " ", style="bold reverse #e8b04a")
+        elif event.kind is EventKind.REVEAL:
+            head.append(" " + _("REVEAL") + " ", style="bold reverse #d46a6a")
         elif event.kind is EventKind.COMMENT:
             head.append(" " + _("COMMENT") + " ", style="bold reverse #3fb8af")
         else:
@@ -194,10 +218,19 @@ class CaseScreen(DeskScreen):
         head.append(f"  {when(event.created_at)}", style="dim")
         body = self.event_body(event)
         content = Text("\n", end="").join([head, body]) if body.plain else head
-        kind = "-note" if internal else "-comment" if event.kind is EventKind.COMMENT else "-change"
+        if internal:
+            kind = "-note"
+        elif event.kind is EventKind.COMMENT:
+            kind = "-comment"
+        elif event.kind is EventKind.REVEAL:
+            kind = "-reveal"
+        else:
+            kind = "-change"
         return Static(content, classes=f"event {kind}")
 
     def event_body(self, event: CaseEvent) -> Text:
+        if event.kind is EventKind.REVEAL:
+            return self.reveal_text(event.data)
         if event.body:
             return block(event.body)
         if "to" in event.data:
@@ -211,6 +244,20 @@ class CaseScreen(DeskScreen):
             parts = [f"{clean_line(str(k))}: {clean_line(str(v))}" for k, v in event.data.items()]
             return Text(" · ".join(parts), style="dim", end="")
         return Text(end="")
+
+    @staticmethod
+    def reveal_text(data: dict[str, Any]) -> Text:
+        """``revealed the number · borrower on the line · audit #12`` (never a value: the
+        desk does not put one in the timeline)."""
+        binding = data.get("binding")
+        what = labels.reveal_field(str(data.get("field", "")), str(binding) if binding else None)
+        reason = data.get("reason")
+        text = Text(_("revealed {what}", what=what), end="")
+        text.append(" · " + labels.reveal_reason(str(reason) if reason else None))
+        seq = data.get("audit_seq")
+        if seq is not None:
+            text.append("  " + _("audit #{seq}", seq=clean_line(str(seq))), style="dim")
+        return text
 
     @staticmethod
     def change_value(kind: EventKind, value: object) -> str:
@@ -239,6 +286,41 @@ class CaseScreen(DeskScreen):
         self.run_worker(self.render_timeline(), group="case-render", exclusive=True)
 
     # -- actions -----------------------------------------------------------------------
+
+    def action_reveal(self) -> None:
+        from linkdesk.tui.screens.reveal import RevealDialog, Sealed, reveal_choices
+
+        case = self.case
+        if case is None:
+            return
+        choices = reveal_choices(case, self.app.may)  # type: ignore[attr-defined]
+        if not choices:
+            self.notify(_("Nothing on {ref} that your role may reveal", ref=self.ref), severity="warning", markup=False)
+            return
+        policy = self.app.policy  # type: ignore[attr-defined]
+        dialog = RevealDialog(
+            self.ref, choices, display_seconds=policy.reveal_display_seconds if policy else None
+        )
+
+        def revealed(sealed: Sealed | None) -> None:
+            if sealed is None:
+                return
+            result = sealed.revealed
+            choice = next(
+                (c for c in choices if c.field is result.field and c.binding == result.binding), None
+            )
+            label = choice.label if choice else labels.reveal_field(result.field, result.binding)
+            masked = choice.masked if choice else "—"
+            self.query_one(RevealPanel).show(result, label=label, masked=masked)
+            del result, sealed.revealed  # only the panel holds it now
+            self.refresh_timeline()
+
+        self.app.push_screen(dialog, revealed)
+
+    @desk_work(group="case-timeline")
+    async def refresh_timeline(self) -> None:
+        self.events = await self.timeline()
+        await self.render_timeline()
 
     def action_comment(self) -> None:
         self.app.push_screen(

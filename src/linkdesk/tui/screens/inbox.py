@@ -14,6 +14,7 @@ from textual.widgets.option_list import Option
 
 from linkdesk.domain.cases import Case, CaseSummary
 from linkdesk.domain.paging import Page
+from linkdesk.domain.permissions import Permission
 from linkdesk.domain.text import clean_line
 from linkdesk.domain.views import CaseQuery, CaseSort, View
 from linkdesk.i18n import _
@@ -50,7 +51,12 @@ class InboxScreen(DeskScreen):
         Binding("escape", "clear_filter", "Clear filter", show=False, id="inbox.clear"),
         Binding("v", "views", "Views", id="inbox.views"),
         Binding("o", "sort", "Sort", id="inbox.sort"),
+        Binding("a", "audit", "Audit", id="inbox.audit"),
     ]
+    ACTION_PERMISSIONS = {
+        "new_case": (Permission.CASES_CREATE,),
+        "audit": (Permission.AUDIT_READ,),
+    }
 
     SORTS = (CaseSort.UPDATED_DESC, CaseSort.DUE, CaseSort.CREATED_DESC)
     """What ``o`` cycles through: latest activity, SLA due soonest, newest."""
@@ -147,7 +153,7 @@ class InboxScreen(DeskScreen):
 
     @on(CaseTable.Opened)
     def _open(self, event: CaseTable.Opened) -> None:
-        self.router.go("case", ref=event.ref)
+        self.router.go("case", ref=event.key)
 
     @on(CaseTable.Moved)
     def _moved(self, event: CaseTable.Moved) -> None:
@@ -162,13 +168,16 @@ class InboxScreen(DeskScreen):
         self.set_class(nothing, "-empty")
         if nothing:
             filtered = bool(self.query_one("#filter", Input).value.strip())
-            empty.update(
-                Content(
-                    _("Nothing matches the filter. Press escape to clear it.")
-                    if filtered
-                    else _("No cases in this view. Press n to create one, or choose another view.")
-                )
-            )
+            if filtered:
+                message = _("Nothing matches the filter. Press escape to clear it.")
+            elif self.check_action("new_case", ()):
+                message = _("No cases in this view. Press n to create one, or choose another view.")
+            else:
+                message = _("No cases in this view. Choose another view.")
+            empty.update(Content(message))
+
+    def permissions_changed(self) -> None:
+        self.show_empty_state()
 
     def action_views(self) -> None:
         views = self.query_one(ViewList)
@@ -183,6 +192,9 @@ class InboxScreen(DeskScreen):
         ref = self.table.highlighted_ref
         if ref:
             self.router.go("case", ref=ref)
+
+    def action_audit(self) -> None:
+        self.router.go("audit")
 
     def action_refresh(self) -> None:
         self.table.reload()

@@ -2,7 +2,8 @@
 
 Theme and language apply (and are saved) as soon as they are chosen; the desk and
 the agent name are saved with ``ctrl+s`` / Save, after validation, and the app then
-reconnects without a restart.
+reconnects without a restart. Administrators (``desk.settings``) also see the desk's
+policy — reveal limit and display time — saved to the desk with its own button.
 """
 
 from __future__ import annotations
@@ -16,7 +17,10 @@ from textual.containers import Horizontal, VerticalScroll
 from textual.content import Content
 from textual.widgets import Button, Input, Select, Static
 
+from linkdesk.client import ProblemError
 from linkdesk.config import DeskMode, DeskSettings, Settings
+from linkdesk.domain.desk_policy import DeskPolicy, DeskPolicyPatch
+from linkdesk.domain.permissions import Permission
 from linkdesk.domain.text import clean_line
 from linkdesk.i18n import LANGUAGES, _
 from linkdesk.resources import stylesheet
@@ -86,12 +90,69 @@ class SettingsScreen(DeskScreen):
             with Horizontal(classes="row buttons"):
                 yield Button(Content(_("Save")), variant="primary", id="save")
                 yield Static(Content(""), id="save-result")
+            if self.app.may(Permission.DESK_SETTINGS):  # type: ignore[attr-defined]
+                yield from self.compose_policy(self.app.policy)  # type: ignore[attr-defined]
         yield StatusLine()
         yield KeyBar()
+
+    def compose_policy(self, policy: DeskPolicy | None) -> ComposeResult:
+        yield Static(Content(_("Desk policy (administrators)")), classes="section-title")
+        yield Static(Content(_("Reveals one agent may make per hour (1–1000)")), classes="field-label")
+        yield Input(
+            value=str(policy.reveal_limit_per_hour) if policy else "", type="integer", id="policy-limit"
+        )
+        yield Static(Content(_("Seconds a revealed value stays on screen (5–300)")), classes="field-label")
+        yield Input(
+            value=str(policy.reveal_display_seconds) if policy else "", type="integer", id="policy-seconds"
+        )
+        with Horizontal(classes="row"):
+            yield Button(Content(_("Save desk policy")), id="save-policy")
+            yield Static(Content(""), id="policy-result")
 
     def on_mount(self) -> None:
         self.set_position(_("ctrl+s saves the desk and agent; theme and language apply at once"))
         self.query_one("#desk-mode", Select).focus()
+
+    def permissions_changed(self) -> None:
+        self.refresh(recompose=True)
+
+    # -- the desk's policy (administrators) -------------------------------------------
+
+    @on(Button.Pressed, "#save-policy")
+    @on(Input.Submitted, "#policy-limit, #policy-seconds")
+    def _save_policy(self) -> None:
+        result = self.query_one("#policy-result", Static)
+        try:
+            patch = DeskPolicyPatch(
+                reveal_limit_per_hour=int(self.query_one("#policy-limit", Input).value),
+                reveal_display_seconds=int(self.query_one("#policy-seconds", Input).value),
+            )
+        except (ValueError, ValidationError):
+            result.update(Content(_("Not saved: a limit of 1–1000 and 5–300 seconds")))
+            result.set_class(True, "-error")
+            return
+        self.save_policy(patch)
+
+    @desk_work(group="settings-policy")
+    async def save_policy(self, patch: DeskPolicyPatch) -> None:
+        result = self.query_one("#policy-result", Static)
+        try:
+            policy = await self.client.change_desk_policy(patch)
+        except ProblemError as exc:
+            result.update(Content(_("Not saved: {reason}", reason=clean_line(exc.problem.detail or exc.problem.title))))
+            result.set_class(True, "-error")
+            return
+        self.app.policy = policy  # type: ignore[attr-defined]
+        result.update(
+            Content(
+                _(
+                    "Saved: {limit} reveals an hour, shown {seconds} s",
+                    limit=policy.reveal_limit_per_hour,
+                    seconds=policy.reveal_display_seconds,
+                )
+            )
+        )
+        result.set_class(False, "-error")
 
     def action_back(self) -> None:
         self.router.back()
