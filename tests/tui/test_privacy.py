@@ -67,7 +67,7 @@ async def test_the_console_signs_in_once_per_desk(desk: Desk, make_app: Any, mon
         await inbox_ready(pilot)
         await wait_for(pilot, lambda: app.signed_in is not None and app.policy is not None)
         assert app.signed_in.role == "admin"
-        assert "Audit" in key_bar(app) and "New case" in key_bar(app)
+        await wait_for(pilot, lambda: "Audit" in key_bar(app) and "New case" in key_bar(app))
         # the desk goes away and comes back: checked again, not signed in again
         app.desk_unreachable()
         await wait_for(pilot, lambda: app.desk_status == "connected" and not any(

@@ -188,9 +188,9 @@ class LinkDeskApp(App[None]):
                 return
             was = self.desk_status
             self.signed_in = me
+            self.permissions = frozenset(me.permissions)
             if self.policy is None:
                 await self.load_policy()
-            self.permissions = frozenset(me.permissions)
             self.desk_status = "connected"
             self.agent_label = self.settings.agent.name or clean_line(me.display_name)
             if was in ("unreachable", "error"):
