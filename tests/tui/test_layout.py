@@ -110,3 +110,20 @@ async def test_view_counts_refresh_by_themselves(desk: Any, make_app: Any, monke
         before = open_count()
         await desk.client().create_case(CaseCreate(category=CaseCategory.EXPOSURE, subject="担保链风险复核"))
         await wait_for(pilot, lambda: open_count() == before + 1)
+
+
+async def test_keys_that_do_not_fit_give_way_to_the_palette_key(make_app: Any) -> None:
+    """Chinese labels are wide: the keys that do not fit are left out, none runs under
+    the palette key (where a cut wide character garbled both)."""
+    from .conftest import make_settings
+    from .test_privacy import key_bar, open_case
+
+    app = make_app(make_settings(language="zh_CN"))
+    async with app.run_test(size=(100, 30)) as pilot:
+        await open_case(pilot, "LD-000005")
+        await wait_for(pilot, lambda: key_bar(app).rstrip().endswith("▏^p 命令面板"))
+        line = key_bar(app)
+        assert "c 回复" in line and "退出" not in line
+        await pilot.resize_terminal(160, 30)
+        await wait_for(pilot, lambda: "q 退出" in key_bar(app))
+        assert key_bar(app).rstrip().endswith("▏^p 命令面板")
