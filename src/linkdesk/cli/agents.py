@@ -31,15 +31,12 @@ def agents_add(
     """Add an agent (or renew their token) and print the API token once."""
     from pydantic import TypeAdapter, ValidationError
 
-    from linkdesk.domain.agents import AgentName, Role
+    from linkdesk.domain.agents import AgentName
     from linkdesk.server.agents import issue_token
     from linkdesk.server.db import make_engine, make_session_factory
     from linkdesk.server.runner import prepare_desk
 
-    try:
-        chosen = Role(role)
-    except ValueError:
-        raise typer.BadParameter(f"unknown role {role!r}", param_hint="--role") from None
+    chosen = _role(role, "--role")
     try:
         name = TypeAdapter(AgentName).validate_python(name)
     except ValidationError:
@@ -135,10 +132,14 @@ def agents_role(
     key_file: KeyFileOption = None,
 ) -> None:
     """Change an agent's role (recorded in the audit chain)."""
+    _change(ctx, name, database_url, key_file, role=_role(role, "ROLE"))
+
+
+def _role(value: str, hint: str):  # type: ignore[no-untyped-def]
     from linkdesk.domain.agents import Role
 
     try:
-        chosen = Role(role)
+        return Role(value)
     except ValueError:
-        raise typer.BadParameter(f"unknown role {role!r}", param_hint="ROLE") from None
-    _change(ctx, name, database_url, key_file, role=chosen)
+        choices = ", ".join(str(role) for role in Role)
+        raise typer.BadParameter(f"unknown role {value!r} (one of {choices})", param_hint=hint) from None

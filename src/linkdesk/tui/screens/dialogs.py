@@ -1,9 +1,9 @@
-"""Small modal dialogs: pickers, text entry, the go-to prompt."""
+"""Small modal dialogs (pickers, text entry, the go-to prompt) and the error lines of form dialogs."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, ClassVar
 
 from rich.text import Text
 from textual import on
@@ -15,6 +15,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Input, OptionList, Static, TextArea
 from textual.widgets.option_list import Option
 
+from linkdesk.domain.text import clean_line
 from linkdesk.i18n import _
 
 
@@ -125,3 +126,26 @@ class GotoPrompt(ModalScreen[str | None]):
 
     def action_cancel(self) -> None:
         self.dismiss(None)
+
+
+class FieldErrors:
+    """For a form dialog: an error line under each field (``#<field>-error``) and one for
+    the whole form (``#form-error``). ``FIELDS`` names the fields."""
+
+    FIELDS: ClassVar[tuple[str, ...]] = ()
+
+    def show_error(self, field: str, message: str) -> None:
+        target = field if field in self.FIELDS else "form"
+        error = self.query_one(f"#{target}-error", Static)  # type: ignore[attr-defined]
+        error.update(Content(clean_line(message)))
+        error.add_class("-shown")
+        if target != "form":
+            self.query_one(f"#{target}").add_class("-invalid")  # type: ignore[attr-defined]
+
+    def clear_errors(self) -> None:
+        for name in (*self.FIELDS, "form"):
+            error = self.query_one(f"#{name}-error", Static)  # type: ignore[attr-defined]
+            error.update(Content(""))
+            error.remove_class("-shown")
+        for name in self.FIELDS:
+            self.query_one(f"#{name}").remove_class("-invalid")  # type: ignore[attr-defined]

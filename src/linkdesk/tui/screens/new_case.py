@@ -15,18 +15,18 @@ from textual.widgets import Button, Input, Select, Static, TextArea
 
 from linkdesk.client import ValidationFailed
 from linkdesk.domain.cases import Case, CaseCategory, CaseCreate, Priority
-from linkdesk.domain.text import clean_line
 from linkdesk.i18n import _
 from linkdesk.tui import labels
+from linkdesk.tui.screens.dialogs import FieldErrors
 from linkdesk.tui.workers import desk_work
 
 if TYPE_CHECKING:
     from linkdesk.client import DeskClient
 
-FIELDS = ("category", "priority", "subject", "body", "phone")
 
 
-class NewCaseScreen(ModalScreen[Case | None]):
+class NewCaseScreen(FieldErrors, ModalScreen[Case | None]):
+    FIELDS = ("category", "priority", "subject", "body", "phone")
     BINDINGS = [
         Binding("ctrl+s", "create", "Create", id="new_case.create", priority=True),
         Binding("escape", "cancel", "Cancel", id="dialog.cancel"),
@@ -77,22 +77,6 @@ class NewCaseScreen(ModalScreen[Case | None]):
     def on_mount(self) -> None:
         self.query_one("#category", Select).focus()
 
-    def show_error(self, field: str, message: str) -> None:
-        target = field if field in FIELDS else "form"
-        error = self.query_one(f"#{target}-error", Static)
-        error.update(Content(clean_line(message)))
-        error.add_class("-shown")
-        if target != "form":
-            self.query_one(f"#{target}").add_class("-invalid")
-
-    def clear_errors(self) -> None:
-        for name in (*FIELDS, "form"):
-            error = self.query_one(f"#{name}-error", Static)
-            error.update(Content(""))
-            error.remove_class("-shown")
-        for name in FIELDS:
-            self.query_one(f"#{name}").remove_class("-invalid")
-
     def action_create(self) -> None:
         self.clear_errors()
         category = self.query_one("#category", Select).value
@@ -113,7 +97,7 @@ class NewCaseScreen(ModalScreen[Case | None]):
         try:
             data = CaseCreate.model_validate(payload)
         except ValueError as exc:
-            for error in getattr(exc, "errors", lambda: [])():
+            for error in getattr(exc, "errors", list)():
                 field = str(error["loc"][0]) if error.get("loc") else "form"
                 self.show_error(field, _("This field is required") if field == "subject" else str(error["msg"]))
             return

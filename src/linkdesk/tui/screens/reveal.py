@@ -34,6 +34,7 @@ from linkdesk.domain.reveal import REVEAL_PERMISSION, Revealed, RevealField, Rev
 from linkdesk.domain.text import clean_line
 from linkdesk.i18n import _
 from linkdesk.tui import labels
+from linkdesk.tui.screens.dialogs import FieldErrors
 from linkdesk.tui.workers import desk_work
 
 if TYPE_CHECKING:
@@ -42,7 +43,6 @@ if TYPE_CHECKING:
     from linkdesk.client import DeskClient
 
 MIN_NOTE = 4
-FIELDS = ("what", "reason", "note")
 
 
 @dataclass(frozen=True)
@@ -108,7 +108,8 @@ def retry_text(seconds: int | None) -> str:
     return _("{count} min", count=(seconds + 59) // 60)
 
 
-class RevealDialog(ModalScreen[Sealed | None]):
+class RevealDialog(FieldErrors, ModalScreen[Sealed | None]):
+    FIELDS = ("what", "reason", "note")
     BINDINGS = [
         Binding("ctrl+s", "reveal", "Reveal", id="reveal.confirm", priority=True),
         Binding("escape", "cancel", "Cancel", id="dialog.cancel"),
@@ -173,22 +174,6 @@ class RevealDialog(ModalScreen[Sealed | None]):
         self.query_one(target).focus()
 
     # -- errors ------------------------------------------------------------------------
-
-    def show_error(self, field: str, message: str) -> None:
-        target = field if field in FIELDS else "form"
-        error = self.query_one(f"#{target}-error", Static)
-        error.update(Content(clean_line(message)))
-        error.add_class("-shown")
-        if target != "form":
-            self.query_one(f"#{target}").add_class("-invalid")
-
-    def clear_errors(self) -> None:
-        for name in (*FIELDS, "form"):
-            error = self.query_one(f"#{name}-error", Static)
-            error.update(Content(""))
-            error.remove_class("-shown")
-        for name in FIELDS:
-            self.query_one(f"#{name}").remove_class("-invalid")
 
     # -- revealing ---------------------------------------------------------------------
 
