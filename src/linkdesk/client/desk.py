@@ -144,7 +144,8 @@ class DeskClient:
         return self._parse(Page[AuditRecord], response.json())
 
     async def verify_audit(self) -> ChainState:
-        response = await self._request("POST", "/audit/verify", idempotent=True,
+        # Safe to repeat, but a full walk each time: a timed-out walk is not sent again.
+        response = await self._request("POST", "/audit/verify", idempotent=False,
                                         timeout=httpx.Timeout(120.0, connect=3.0))
         return self._parse(ChainState, response.json())
 

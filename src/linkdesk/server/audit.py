@@ -12,7 +12,7 @@ from collections.abc import Iterator
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import bindparam, func, insert, select, update
 from sqlalchemy.orm import Session
 
 from linkdesk.domain.audit import GENESIS_HASH, AuditAction, AuditRecord, canonical, chain_hash
@@ -30,6 +30,17 @@ def cli_actor() -> str:
     return f"cli:{user}"
 
 
+_HEAD = AuditHeadRow.__table__
+_RECORDS = AuditRow.__table__
+# Built once: building a statement per call (and its cache key) cost twenty times the
+# chain's own work. Core statements on the tables, run on the session's connection.
+_ADVANCE_HEAD = (
+    update(_HEAD).where(_HEAD.c.id == 1).values(seq=_HEAD.c.seq + 1).returning(_HEAD.c.seq, _HEAD.c.hash)
+)
+_SET_HEAD_HASH = update(_HEAD).where(_HEAD.c.id == 1).values(hash=bindparam("head_hash"))
+_INSERT_RECORD = insert(_RECORDS)
+
+
 def append(
     session: Session,
     *,
@@ -43,13 +54,8 @@ def append(
 ) -> AuditRecord:
     """Stage one record; it commits with the caller's transaction."""
     detail = dict(detail or {})
-    seq, prev_hash = session.execute(
-        update(AuditHeadRow)
-        .where(AuditHeadRow.id == 1)
-        .values(seq=AuditHeadRow.seq + 1)
-        .returning(AuditHeadRow.seq, AuditHeadRow.hash)
-        .execution_options(synchronize_session=False)
-    ).one()
+    connection = session.connection()
+    seq, prev_hash = connection.execute(_ADVANCE_HEAD).one()
     encoded = canonical(
         seq=seq, at=at, actor=actor, action=action, target=target, case=case,
         reason=reason, detail=detail,
@@ -58,19 +64,15 @@ def append(
         seq=seq, at=at, actor=actor, action=action, target=target, case=case,
         reason=reason, detail=detail, prev_hash=prev_hash, hash=chain_hash(prev_hash, encoded),
     )
-    session.execute(
-        update(AuditHeadRow)
-        .where(AuditHeadRow.id == 1)
-        .values(hash=record.hash)
-        .execution_options(synchronize_session=False)
+    connection.execute(_SET_HEAD_HASH, {"head_hash": record.hash})
+    connection.execute(
+        _INSERT_RECORD,
+        {
+            "seq": seq, "at": at, "actor": actor, "action": str(action), "target": target,
+            "case_ref": case, "reason": reason, "detail": detail, "prev_hash": prev_hash,
+            "hash": record.hash,
+        },
     )
-    session.add(
-        AuditRow(
-            seq=seq, at=at, actor=actor, action=str(action), target=target, case_ref=case,
-            reason=reason, detail=detail, prev_hash=prev_hash, hash=record.hash,
-        )
-    )
-    session.flush()
     return record
 
 
