@@ -220,8 +220,8 @@ async def test_agents_are_administered_through_the_api_and_recorded(world: World
         assert (await http.post("/agents", json={"name": "Bad Name!"})).status_code == 422
         async with raw(world.desk, token) as li:
             assert (await li.get("/me")).json()["permissions"] == ["agents.read", "cases.comment", "cases.create",
-                                                                   "cases.read", "cases.update", "reveal.name",
-                                                                   "reveal.phone"]
+                                                                   "cases.read", "cases.update", "intel.check",
+                                                                   "reveal.name", "reveal.phone"]
             assert (await http.patch("/agents/li.na", json={"role": "compliance"})).json()["role"] == "compliance"
             assert "audit.read" in (await li.get("/me")).json()["permissions"]
             assert (await http.patch("/agents/li.na", json={"active": False})).status_code == 200

@@ -43,6 +43,12 @@ MATRIX: dict[tuple[str, str, str], set[Role]] = {
     ("POST", "/api/v1/cases/{ref}/reveal", "reveal binding phone"): {A, S, C, ADM},
     ("POST", "/api/v1/cases/{ref}/reveal", "reveal name"): {A, S, C, ADM},
     ("POST", "/api/v1/cases/{ref}/reveal", "reveal id number"): {S, C, ADM},
+    ("GET", "/api/v1/cases/{ref}/intel", "read intel"): WORKERS,
+    ("POST", "/api/v1/cases/{ref}/intel", "check intel"): EVERYONE,
+    ("POST", "/api/v1/cases/{ref}/contact-check", "contact check"): WORKERS,
+    ("GET", "/api/v1/do-not-contact", "do-not-contact list"): WORKERS,
+    ("POST", "/api/v1/do-not-contact", "add to do-not-contact"): WORKERS,
+    ("DELETE", "/api/v1/do-not-contact/{entry_id}", "remove from do-not-contact"): {S, C, ADM},
     ("GET", "/api/v1/audit", "audit"): {C, ADM},
     ("POST", "/api/v1/audit/verify", "verify audit"): {C, ADM},
     ("GET", "/api/v1/desk/settings", "desk settings"): EVERYONE,
@@ -93,6 +99,9 @@ def _request(what: str, subject: Subject, role: Role) -> dict:
         "reveal name": {"json": {"field": "name"} | reveal},
         "reveal id number": {"json": {"field": "id_number"} | reveal},
         "change desk settings": {"json": {"reveal_display_seconds": 30}},
+        "contact check": {"json": {}},
+        "add to do-not-contact": {"json": {"case": subject.ref, "reason": "third_party_complaint",
+                                           "note": f"complaint taken by {role}"}},
     }.get(what, {})
 
 
@@ -113,7 +122,7 @@ async def test_role_matrix(staffed, role: Role) -> None:  # type: ignore[no-unty
     outcomes = {}
     async with desk.app.router.lifespan_context(desk.app), raw(desk, tokens[role]) as http:
         for (method, template, what), allowed in MATRIX.items():
-            path = template.removeprefix("/api/v1").format(ref=subject.ref, name="someone")
+            path = template.removeprefix("/api/v1").format(ref=subject.ref, name="someone", entry_id=1)
             options = _request(what, subject, role)
             if what == "update case":
                 version = (await http.get(f"/cases/{subject.ref}")).headers.get("etag") or '"1"'
@@ -138,7 +147,7 @@ async def test_disabled_and_unknown_tokens_get_401(staffed) -> None:  # type: ig
         for token in (tokens[S], "ld_not-a-token"):
             async with raw(desk, token) as http:
                 for (method, template, _what) in MATRIX:
-                    path = template.removeprefix("/api/v1").format(ref=subject.ref, name="someone")
+                    path = template.removeprefix("/api/v1").format(ref=subject.ref, name="someone", entry_id=1)
                     response = await http.request(method, path, json={})
                     assert response.status_code == 401, (method, path)
                     assert response.json()["type"] == "urn:linkdesk:problem:unauthorized"

@@ -60,6 +60,23 @@ class Desk:
         settings = ServerSettings(database_url=f"sqlite:///{self.path}", master_key=MASTER_KEY)
         self.app = create_app(settings, clock=fixed_clock)
 
+    def reopen(
+        self, *, clock: Callable[[], datetime] = fixed_clock, intel_provider: Any = None, **settings: Any
+    ) -> None:
+        """Serve the same database with another clock, intel provider (the sandbox on
+        ``clock`` by default) or settings; clients made afterwards use it."""
+        from linkdesk.intel.sandbox import SandboxProvider
+        from linkdesk.server.app import create_app
+        from linkdesk.server.db import make_session_factory
+
+        state = self.app.state
+        if intel_provider is None:
+            intel_provider = SandboxProvider(make_session_factory(state.engine), state.keyring, clock=clock)
+        self.app = create_app(
+            state.settings.model_copy(update=settings), engine=state.engine, keyring=state.keyring,
+            clock=clock, intel_provider=intel_provider,
+        )
+
     def client(self, token: str | None = None) -> DeskClient:
         client = DeskClient("http://desk", token=token, transport=httpx.ASGITransport(app=self.app))
         self.clients.append(client)

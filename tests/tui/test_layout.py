@@ -40,7 +40,7 @@ async def test_wide_terminal_shows_every_column_beside_the_views(make_app: Any) 
         await settled(pilot)
         assert app.screen.query_one("#views").display
         assert column_keys(table) == [
-            "ref", "priority", "category", "subject", "borrower", "phone", "status", "assignee", "sla"
+            "ref", "priority", "category", "subject", "borrower", "phone", "status", "risk", "assignee", "sla"
         ]
 
 

@@ -49,7 +49,7 @@ def key_bar(app: Any) -> str:
 
 async def fill_reveal(pilot: Any, *, what: int = 0, reason: str = "borrower_on_line", note: str = "caller on the line") -> Any:
     app = pilot.app
-    await pilot.press("v")
+    await pilot.press("R")
     await wait_for(pilot, lambda: type(app.screen).__name__ == "RevealDialog")
     dialog = app.screen
     dialog.query_one("#what", Select).value = what
@@ -175,7 +175,7 @@ async def test_a_role_without_reveal_sees_no_reveal_key(desk: Desk, make_app: An
         screen = await open_case(pilot, case.ref)
         bar = key_bar(app)
         assert "Comment" in bar and "Status" in bar and "Reveal" not in bar
-        await pilot.press("v")
+        await pilot.press("R")
         await pilot.pause()
         assert app.screen is screen
 
@@ -202,7 +202,7 @@ async def test_an_agent_may_reveal_the_number_but_not_the_id(desk: Desk, make_ap
     async with app.run_test(size=SIZE) as pilot:
         await open_case(pilot, case.ref)
         await wait_for(pilot, lambda: app.signed_in is not None)
-        await pilot.press("v")
+        await pilot.press("R")
         await wait_for(pilot, lambda: type(app.screen).__name__ == "RevealDialog")
         labels = [choice.label for choice in app.screen.choices]
         assert "Case number" in labels and "Borrower's name" in labels

@@ -19,6 +19,7 @@ from linkdesk.cli.audit import audit_app
 from linkdesk.cli.cases import cases_app
 from linkdesk.cli.common import Session, first_error
 from linkdesk.cli.keys import keys_app
+from linkdesk.cli.monitor import monitor_command
 from linkdesk.cli.serving import desk_app, desk_service_command, serve_command
 from linkdesk.config import DeskMode, DeskSettings, Settings
 from linkdesk.desks import DEFAULT_DESK, DEMO_DESK, DeskChoice, connector, label
@@ -34,6 +35,7 @@ app.add_typer(keys_app, name="keys")
 app.add_typer(audit_app, name="audit")
 app.add_typer(desk_app, name="desk")
 app.command("serve")(serve_command)
+app.command("monitor")(monitor_command)
 app.command("desk-service", hidden=True)(desk_service_command)
 
 

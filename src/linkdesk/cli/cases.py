@@ -19,6 +19,9 @@ def cases_list(
     category: Annotated[str | None, typer.Option(help="A case category.")] = None,
     assignee: Annotated[str | None, typer.Option(help="Agent name, me or none.")] = None,
     query: Annotated[str | None, typer.Option("--query", "-q", help="Text to search.")] = None,
+    risk_min: Annotated[
+        int | None, typer.Option("--risk-min", min=0, max=100, help="Only cases with a risk score of at least this.")
+    ] = None,
     limit: Annotated[int, typer.Option(min=1, max=10_000, help="At most this many cases.")] = 50,
     as_json: Annotated[bool, typer.Option("--json", help="One JSON document on stdout.")] = False,
 ) -> None:
@@ -28,7 +31,7 @@ def cases_list(
     from linkdesk.domain.views import CaseQuery
 
     try:
-        case_query = CaseQuery(state=state, category=category, assignee=assignee, q=query)
+        case_query = CaseQuery(state=state, category=category, assignee=assignee, q=query, risk_min=risk_min)
     except ValidationError as exc:
         raise typer.BadParameter(first_error(exc)) from None
 
@@ -55,6 +58,7 @@ def cases_list(
                     f"{case.priority:<6}",
                     f"{case.status:<8}",
                     f"{case.category:<16}",
+                    f"{'-' if case.risk is None else case.risk:>3}",
                     clean_line(case.phone or "-"),
                     clean_line(case.subject),
                 ]

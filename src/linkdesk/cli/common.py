@@ -55,6 +55,23 @@ def run(coroutine: Any) -> Any:
         raise typer.Exit(3) from None
 
 
+def intel_options() -> dict[str, Any]:
+    """Intel settings from the environment: ``LINKDESK_INTEL_PROVIDER`` (sandbox, aliyun,
+    twilio) and ``LINKDESK_RISK_POLICY`` (a TOML file merged over the packaged policy)."""
+    import os
+
+    options: dict[str, Any] = {}
+    provider = (os.environ.get("LINKDESK_INTEL_PROVIDER") or "").strip().lower()
+    if provider:
+        if provider not in ("sandbox", "aliyun", "twilio"):
+            raise typer.BadParameter("LINKDESK_INTEL_PROVIDER must be sandbox, aliyun or twilio")
+        options["intel_provider"] = provider
+    policy = (os.environ.get("LINKDESK_RISK_POLICY") or "").strip()
+    if policy:
+        options["risk_policy"] = Path(policy)
+    return options
+
+
 def server_settings(session: Session, database_url: str | None, key_file: Path | None):
     from linkdesk.server.runner import embedded_settings
     from linkdesk.server.settings import ServerSettings
@@ -70,10 +87,10 @@ def server_settings(session: Session, database_url: str | None, key_file: Path |
         checkpoints = os.environ.get("LINKDESK_CHECKPOINT_DIR") or None
         return ServerSettings(
             database_url=database_url, key_file=key_file, master_key=master_key, local_agent=False,
-            checkpoint_dir=Path(checkpoints) if checkpoints else None,
+            checkpoint_dir=Path(checkpoints) if checkpoints else None, **intel_options(),
         )
     settings = embedded_settings(session.choice.path())
-    return settings.model_copy(update={"local_agent": False})
+    return settings.model_copy(update={"local_agent": False, **intel_options()})
 
 
 DatabaseOption = Annotated[

@@ -17,6 +17,11 @@ def serve_command(
     host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(min=1, max=65535, help="Port to listen on.")] = 8765,
     workers: Annotated[int, typer.Option(min=1, max=64, help="Worker processes.")] = 1,
+    monitor_every: Annotated[
+        float,
+        typer.Option(min=0, help="Minutes between the monitor's passes over the active bindings "
+                     "(0: no monitor). One process runs it, whatever the number of workers."),
+    ] = 60.0,
     database_url: DatabaseOption = None,
     key_file: KeyFileOption = None,
 ) -> None:
@@ -24,6 +29,7 @@ def serve_command(
     from linkdesk.server.runner import serve
 
     settings = server_settings(ctx.obj, database_url, key_file)
+    settings = settings.model_copy(update={"monitor_every": monitor_every})
     typer.echo(f"LinkDesk desk API on http://{host}:{port}/api/v1 (docs at /api/v1/docs)", err=True)
     with key_errors_exit():
         serve(settings, host=host, port=port, workers=workers)

@@ -20,15 +20,24 @@ from linkdesk.client.errors import DeskError, DeskUnavailable, error_for
 from linkdesk.domain.agents import Agent, AgentCreate, AgentPatch, AgentWithToken
 from linkdesk.domain.audit import AuditAction, AuditRecord, ChainState
 from linkdesk.domain.cases import Case, CaseCreate, CaseEvent, CasePatch, CaseSummary, EventCreate
+from linkdesk.domain.contact import (
+    ContactCheck,
+    DoNotContact,
+    DoNotContactCreate,
+    DoNotContactReason,
+)
 from linkdesk.domain.desk_policy import DeskPolicy, DeskPolicyPatch
+from linkdesk.domain.number_intel import BindingIntel, BindingIntelList
 from linkdesk.domain.paging import Page
 from linkdesk.domain.permissions import Me
-from linkdesk.domain.reveal import RevealField, Revealed, RevealReason
 from linkdesk.domain.problems import PROBLEM_MEDIA_TYPE, Problem
+from linkdesk.domain.reveal import Revealed, RevealField, RevealReason
 from linkdesk.domain.views import CaseQuery, View
 
 API_PREFIX = "/api/v1"
 DEFAULT_TIMEOUT = httpx.Timeout(10.0, connect=3.0)
+CHECK_TIMEOUT = httpx.Timeout(30.0, connect=3.0)
+"""A re-check waits on the provider (the desk bounds each number's check, 8 s by default)."""
 RETRY_DELAYS = (0.2, 0.6)
 _IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "DELETE"})
 
@@ -208,6 +217,48 @@ class DeskClient:
             idempotent=True,
         )
         return self._parse(CaseEvent, response.json())
+
+    # -- phone intel and contact ------------------------------------------------------
+
+    async def case_intel(self, ref: str) -> list[BindingIntel]:
+        """What the desk last learnt of the case's numbers (no provider is asked)."""
+        response = await self._request("GET", f"/cases/{ref}/intel")
+        return self._parse(BindingIntelList, response.json()).items
+
+    async def check_intel(self, ref: str) -> list[BindingIntel]:
+        """Check the case's numbers now and re-score them. A provider that is down sets
+        ``unavailable`` on the numbers (never an error). Not retried: checks may cost."""
+        response = await self._request("POST", f"/cases/{ref}/intel", idempotent=False, timeout=CHECK_TIMEOUT)
+        return self._parse(BindingIntelList, response.json()).items
+
+    async def do_not_contact(
+        self, *, reason: DoNotContactReason | None = None, cursor: str | None = None, limit: int = 50
+    ) -> Page[DoNotContact]:
+        params: dict[str, str | int] = {"limit": limit}
+        if reason:
+            params["reason"] = str(reason)
+        if cursor:
+            params["cursor"] = cursor
+        response = await self._request("GET", "/do-not-contact", params=params)
+        return self._parse(Page[DoNotContact], response.json())
+
+    async def add_do_not_contact(
+        self, data: DoNotContactCreate, *, idempotency_key: str | None = None
+    ) -> DoNotContact:
+        response = await self._request(
+            "POST", "/do-not-contact", json=data.model_dump(mode="json", exclude_none=True),
+            headers={"Idempotency-Key": idempotency_key or str(uuid.uuid4())}, idempotent=True,
+        )
+        return self._parse(DoNotContact, response.json())
+
+    async def remove_do_not_contact(self, entry_id: int) -> None:
+        await self._request("DELETE", f"/do-not-contact/{entry_id}")
+
+    async def contact_check(self, ref: str, *, binding: str | None = None) -> ContactCheck:
+        """May the case's number (or ``binding``'s) be contacted? ``rule`` says why not."""
+        body = {"binding": binding} if binding else {}
+        response = await self._request("POST", f"/cases/{ref}/contact-check", json=body, idempotent=True)
+        return self._parse(ContactCheck, response.json())
 
     # -- plumbing ---------------------------------------------------------------------
 

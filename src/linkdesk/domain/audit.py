@@ -37,6 +37,10 @@ class AuditAction(enum.StrEnum):
     SETTINGS_CHANGE = "settings_change"
     KEY_ROTATION = "key_rotation"
     CHECKPOINT = "checkpoint"
+    DNC_ADDED = "dnc_added"
+    """A number put on the do-not-contact list (by an agent, or by a check that found it
+    reassigned)."""
+    DNC_REMOVED = "dnc_removed"
 
 
 class AuditRecord(BaseModel):

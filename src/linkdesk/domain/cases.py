@@ -74,6 +74,8 @@ class CaseSummary(BaseModel):
     borrower_name: str | None = None
     phone: str | None = None
     assignee: str | None = None
+    risk: int | None = None
+    """The highest current risk score (0–100) of the case's numbers; None until scored."""
     sla_due_at: datetime
     created_at: datetime
     updated_at: datetime
@@ -94,6 +96,9 @@ class Case(BaseModel):
     phone: str | None = None
     assignee: AgentRef | None = None
     tags: list[str] = Field(default_factory=list)
+    risk: int | None = None
+    """The highest current risk score of the borrower's active numbers and the case's own
+    number (see ``GET /cases/{ref}/intel`` for the signals); None until scored."""
     sla_due_at: datetime
     created_at: datetime
     updated_at: datetime

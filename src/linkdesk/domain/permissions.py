@@ -19,6 +19,10 @@ class Permission(enum.StrEnum):
     """Status, priority, subject, assignee."""
     CASES_COMMENT = "cases.comment"
     """Add comments and internal notes to a timeline."""
+    INTEL_CHECK = "intel.check"
+    """Ask the phone-intelligence provider about a case's numbers now (and re-score them)."""
+    DNC_DELETE = "dnc.delete"
+    """Take a number off the do-not-contact list."""
     REVEAL_PHONE = "reveal.phone"
     REVEAL_NAME = "reveal.name"
     REVEAL_ID_NUMBER = "reveal.id_number"
@@ -34,17 +38,19 @@ class Permission(enum.StrEnum):
 
 P = Permission
 
-_WORK = {P.CASES_READ, P.CASES_CREATE, P.CASES_UPDATE, P.CASES_COMMENT, P.AGENTS_READ}
+_WORK = {P.CASES_READ, P.CASES_CREATE, P.CASES_UPDATE, P.CASES_COMMENT, P.AGENTS_READ, P.INTEL_CHECK}
 
 ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     # Front-line agents talk to borrowers: the number and the name, never the ID number
     # (they verify an ID by asking for it, not by reading it).
     Role.AGENT: frozenset(_WORK | {P.REVEAL_PHONE, P.REVEAL_NAME}),
-    Role.SUPERVISOR: frozenset(_WORK | {P.REVEAL_PHONE, P.REVEAL_NAME, P.REVEAL_ID_NUMBER}),
+    # Taking a number off the do-not-contact list may reach a stranger again: supervisors,
+    # compliance and administrators only.
+    Role.SUPERVISOR: frozenset(_WORK | {P.REVEAL_PHONE, P.REVEAL_NAME, P.REVEAL_ID_NUMBER, P.DNC_DELETE}),
     # Risk analysts work on signals and scores: they need no one's identity.
     Role.RISK_ANALYST: frozenset(_WORK),
     Role.COMPLIANCE: frozenset(
-        _WORK | {P.REVEAL_PHONE, P.REVEAL_NAME, P.REVEAL_ID_NUMBER, P.AUDIT_READ}
+        _WORK | {P.REVEAL_PHONE, P.REVEAL_NAME, P.REVEAL_ID_NUMBER, P.AUDIT_READ, P.DNC_DELETE}
     ),
     Role.ADMIN: frozenset(Permission),
 }

@@ -40,6 +40,9 @@ class CaseQuery(BaseModel):
     priority: Priority | None = None
     assignee: str | None = None
     q: str | None = Field(default=None, max_length=200)
+    risk_min: int | None = Field(default=None, ge=0, le=100)
+    """Only cases whose risk score is at least this (``risk:>=60`` in the inbox filter);
+    cases never scored do not match."""
     sort: CaseSort = CaseSort.UPDATED_DESC
 
     def params(self) -> dict[str, str]:
@@ -82,6 +85,7 @@ def builtin_views() -> list[tuple[str, str, CaseQuery]]:
         ("mine", "Mine", CaseQuery(assignee="me")),
         ("unassigned", "Unassigned", CaseQuery(assignee="none")),
         ("urgent", "Urgent", CaseQuery(priority=Priority.URGENT)),
+        ("risk_alerts", "Open risk alerts", CaseQuery(category=CaseCategory.RISK_ALERT)),
     ]
     views += [(f"cat:{cat}", CATEGORY_TITLES[cat], CaseQuery(category=cat)) for cat in CaseCategory]
     return views

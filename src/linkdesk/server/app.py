@@ -5,13 +5,21 @@ first (``linkdesk serve`` and the embedded desk do), so that a server never chan
 schema by surprise and tests control when it happens. The keys are loaded and checked
 against the desk here (:func:`linkdesk.server.keys.open_keyring`), so a malformed,
 missing or wrong key stops the server before it answers or writes anything.
+
+The intel provider (``settings.intel_provider``, :mod:`linkdesk.intel.registry`) and the
+risk policy are built here too, once per process: the provider's cache, rate limit and
+circuit breaker are shared by every request. With ``monitor_every`` set, the lifespan
+runs the monitor (:mod:`linkdesk.server.monitor`) in the background; of several
+processes on one desk, the holder of the monitor lease does the work.
 """
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import anyio.to_thread
@@ -19,8 +27,21 @@ from fastapi import FastAPI
 from sqlalchemy import Engine
 
 from linkdesk import __version__
+from linkdesk.domain.risk import load_policy
+from linkdesk.intel.base import IntelProvider
 from linkdesk.server import idempotency, keys, problems
-from linkdesk.server.api import agents, audit, cases, desk, events, health, reveal, views
+from linkdesk.server.api import (
+    agents,
+    audit,
+    cases,
+    desk,
+    do_not_contact,
+    events,
+    health,
+    intel,
+    reveal,
+    views,
+)
 from linkdesk.server.crypto import KeyRing
 from linkdesk.server.db import make_engine, make_session_factory
 from linkdesk.server.settings import ServerSettings
@@ -38,9 +59,16 @@ def create_app(
     engine: Engine | None = None,
     keyring: KeyRing | None = None,
     clock: Callable[[], datetime] = _utcnow,
+    intel_provider: IntelProvider | None = None,
 ) -> FastAPI:
     engine = engine or make_engine(settings.database_url)
     keyring = keys.open_keyring(engine, settings, keyring)
+    session_factory = make_session_factory(engine)
+    policy = load_policy(settings.risk_policy)
+    if intel_provider is None:
+        from linkdesk.intel.registry import build_provider
+
+        intel_provider = build_provider(settings.intel_provider, session_factory, keyring, clock=clock)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -48,8 +76,25 @@ def create_app(
         anyio.to_thread.current_default_thread_limiter().total_tokens = settings.thread_limit
         with app.state.session_factory() as session:
             idempotency.prune(session, clock())
-        yield
-        engine.dispose()
+        monitor = None
+        if settings.monitor_every > 0:
+            from linkdesk.server.monitor import run_forever
+
+            monitor = asyncio.create_task(run_forever(
+                engine, keyring, app.state.intel_provider, every=timedelta(minutes=settings.monitor_every),
+                clock=clock, policy=app.state.risk_policy,
+                recheck_after=timedelta(minutes=settings.monitor_recheck_after),
+                batch=settings.monitor_batch, timeout=settings.intel_timeout,
+            ))
+        try:
+            yield
+        finally:
+            if monitor is not None:
+                monitor.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await monitor
+            await app.state.intel_provider.aclose()
+            engine.dispose()
 
     app = FastAPI(
         title="LinkDesk desk API",
@@ -61,10 +106,12 @@ def create_app(
     )
     app.state.settings = settings
     app.state.engine = engine
-    app.state.session_factory = make_session_factory(engine)
+    app.state.session_factory = session_factory
     app.state.keyring = keyring
     app.state.clock = clock
-    for module in (health, agents, views, cases, events, reveal, audit, desk):
+    app.state.intel_provider = intel_provider
+    app.state.risk_policy = policy
+    for module in (health, agents, views, cases, events, reveal, intel, do_not_contact, audit, desk):
         app.include_router(module.router, prefix=API_PREFIX)
     problems.install(app)
     app.add_middleware(VersionHeader)

@@ -203,6 +203,7 @@ def get_case(session: Session, case_id: int) -> Case:
         phone=row.phone_masked,
         assignee=assignee,
         tags=list(row.tags or []),
+        risk=row.risk_score,
         sla_due_at=row.sla_due_at,
         created_at=row.created_at,
         updated_at=row.updated_at,

@@ -26,7 +26,17 @@ from linkdesk.server import demo_data as d
 from linkdesk.server import tallies
 from linkdesk.server.cases import case_values
 from linkdesk.server.crypto import KeyRing, aad
-from linkdesk.server.tables import AgentRow, BindingRow, BorrowerRow, CaseRow, EventRow
+from linkdesk.server.demo_intel import DemoEvidence
+from linkdesk.server.tables import (
+    AgentRow,
+    BindingRow,
+    BorrowerRow,
+    CaseRow,
+    EventRow,
+    IntelReportRow,
+    LifecycleRow,
+    RiskAssessmentRow,
+)
 
 CATEGORY_WEIGHTS = {
     CaseCategory.REBIND: 22, CaseCategory.RECYCLED_NUMBER: 15, CaseCategory.IMPERSONATION: 10,
@@ -48,6 +58,8 @@ class DemoSummary:
     bindings: int = 0
     cases: int = 0
     events: int = 0
+    numbers: int = 0
+    """Numbers in the sandbox's registry."""
     names: list[str] = field(default_factory=list)
     id_numbers: list[str] = field(default_factory=list)
     phones: list[str] = field(default_factory=list)
@@ -78,7 +90,7 @@ def _pick(rng: random.Random, weights: dict[Any, int]) -> Any:
 def _fix_sequences(conn: Connection) -> None:
     if conn.dialect.name != "postgresql":
         return
-    for table in ("agents", "borrowers", "phone_bindings", "cases", "case_events"):
+    for table in ("agents", "borrowers", "phone_bindings", "cases", "case_events", "number_lifecycle"):
         conn.execute(
             text(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
                  f"(SELECT coalesce(max(id), 1) FROM {table}))")
@@ -97,10 +109,11 @@ def _ensure_agents(conn: Connection, now: datetime) -> dict[str, int]:
     return dict(conn.execute(select(AgentRow.name, AgentRow.id)).all())
 
 
-def _seed_borrowers(
+def _borrower_rows(
     conn: Connection, keyring: KeyRing, rng: random.Random, count: int, now: datetime,
-    summary: DemoSummary, version: int | None = None,
-) -> list[_Binding]:
+    summary: DemoSummary, version: int | None = None, people: dict[int, tuple[str, str]] | None = None,
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]], list[_Binding]]:
+    """Borrowers with their number histories, as rows to insert (and who they are)."""
     borrower_id, binding_id = _next_id(conn, BorrowerRow), _next_id(conn, BindingRow)
     version = keyring.writing_version() if version is None else version
     taken: set[str] = set()
@@ -109,6 +122,8 @@ def _seed_borrowers(
         name, id_number = d.person_name(rng), d.id_number(rng)
         summary.names.append(name)
         summary.id_numbers.append(id_number)
+        if people is not None:
+            people[borrower_id] = (name, id_number)
         created = now - timedelta(days=rng.uniform(400, 2200))
         borrowers.append({
             "id": borrower_id,
@@ -128,6 +143,8 @@ def _seed_borrowers(
             summary.phones.append(e164)
             newest = index == n_bindings - 1
             unbound_at = None if newest else bound_at + timedelta(days=rng.uniform(60, 300))
+            if unbound_at is not None:  # a history ends before the seed's time, in order
+                unbound_at = min(unbound_at, now - timedelta(days=4 * (n_bindings - index)))
             if newest:
                 status = BindingStatus.SUSPENDED if rng.random() < 0.08 else BindingStatus.ACTIVE
             else:
@@ -148,10 +165,18 @@ def _seed_borrowers(
             if unbound_at is not None:
                 bound_at = unbound_at + timedelta(hours=rng.uniform(1, 72))
         borrower_id += 1
-    conn.execute(insert(BorrowerRow.__table__), borrowers)
-    conn.execute(insert(BindingRow.__table__), bindings)
     summary.borrowers += len(borrowers)
     summary.bindings += len(bindings)
+    return borrowers, bindings, out
+
+
+def _seed_borrowers(
+    conn: Connection, keyring: KeyRing, rng: random.Random, count: int, now: datetime,
+    summary: DemoSummary, version: int | None = None,
+) -> list[_Binding]:
+    borrowers, bindings, out = _borrower_rows(conn, keyring, rng, count, now, summary, version)
+    conn.execute(insert(BorrowerRow.__table__), borrowers)
+    conn.execute(insert(BindingRow.__table__), bindings)
     return out
 
 
@@ -241,7 +266,8 @@ def seed_demo(
     seed: int = 42,
     now: datetime,
 ) -> DemoSummary:
-    """Agents, borrowers with number histories, and cases with timelines. Deterministic."""
+    """Agents, borrowers with number histories, cases with timelines, and the sandbox
+    registry with every number's first check and score (:mod:`demo_intel`). Deterministic."""
     rng = random.Random(seed)
     summary = DemoSummary()
     with _engine_of(target).begin() as conn:
@@ -249,9 +275,16 @@ def seed_demo(
         summary.agents = len(agents)
         agent_ids = [agents[name] for name, _, _ in d.AGENTS]
         version = keyring.writing_version()  # one for the whole seed: cases share binding indexes
-        bindings = _seed_borrowers(conn, keyring, rng, borrowers, now, summary, version)
+        people: dict[int, tuple[str, str]] = {}
+        borrower_rows, binding_rows, bindings = _borrower_rows(
+            conn, keyring, rng, borrowers, now, summary, version, people
+        )
         current = [b for b in bindings if b.status in ("active", "suspended")]
         recycled = [b for b in bindings if b.status == "reassigned"]
+        evidence = DemoEvidence(
+            random.Random(seed * 7919 + 1), now, keyring, version, binding_rows,
+            {b.id: b.e164 for b in bindings}, people, summary,
+        )
         case_id = _next_id(conn, CaseRow)
         rows, events = [], []
         for _ in range(cases):
@@ -263,9 +296,23 @@ def seed_demo(
                            phone_enc=keyring.encrypt(binding.e164, aad("cases", "phone_enc", case_id),
                                                      version=version),
                            **binding.columns)
+                evidence.for_case(row["category"], row["subject"], binding.id)
             events.extend(_timeline(rng, row, agent_ids, now))
             rows.append(row)
             case_id += 1
+        extra = evidence.finish(
+            next_binding_id=_next_id(conn, BindingRow) + len(binding_rows),
+            next_lifecycle_id=_next_id(conn, LifecycleRow), cases=rows,
+        )
+        conn.execute(insert(BorrowerRow.__table__), borrower_rows)
+        conn.execute(insert(BindingRow.__table__), binding_rows + extra.bindings)
+        conn.execute(insert(LifecycleRow.__table__), extra.lifecycle)
+        conn.execute(insert(IntelReportRow.__table__), extra.reports)
+        conn.execute(insert(RiskAssessmentRow.__table__), extra.assessments)
+        summary.bindings += len(extra.bindings)
+        summary.numbers = len(extra.lifecycle)
+        for row in rows:
+            row["risk_score"] = extra.case_risk(row.get("borrower_id"), row.get("binding_id"))
         _insert_cases(conn, rows)
         conn.execute(insert(EventRow.__table__), events)
         _fix_sequences(conn)

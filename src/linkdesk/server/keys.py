@@ -29,7 +29,14 @@ from linkdesk.server.crypto import (
     plan_index_bits,
 )
 from linkdesk.server.settings import ServerSettings
-from linkdesk.server.tables import BindingRow, BorrowerRow, CaseRow, DeskKeyRow
+from linkdesk.server.tables import (
+    BindingRow,
+    BorrowerRow,
+    CaseRow,
+    DeskKeyRow,
+    DoNotContactRow,
+    LifecycleRow,
+)
 
 log = logging.getLogger("linkdesk.keys")
 
@@ -37,6 +44,8 @@ SEALED: dict[str, tuple[Any, tuple[str, ...]]] = {
     "borrowers": (BorrowerRow, ("name_enc", "id_number_enc")),
     "phone_bindings": (BindingRow, ("phone_enc",)),
     "cases": (CaseRow, ("phone_enc",)),
+    "number_lifecycle": (LifecycleRow, ("phone_enc", "owner_name_enc", "owner_id_number_enc")),
+    "do_not_contact": (DoNotContactRow, ("phone_enc",)),
 }
 """Every table with sealed columns; a ``phone_enc`` column has a ``phone_index`` beside it."""
 DEFAULT_PLANNING_ROWS = ServerSettings.model_fields["index_planning_rows"].default
@@ -209,7 +218,8 @@ def versions_in_use(conn: Connection) -> set[int]:
 def numbers_count(conn: Connection) -> int:
     """The rows that carry a blind index: what its length is planned for."""
     return sum(
-        conn.scalar(select(func.count()).select_from(table)) or 0 for table in (BindingRow, CaseRow)
+        conn.scalar(select(func.count()).select_from(table)) or 0
+        for table in (BindingRow, CaseRow, LifecycleRow, DoNotContactRow)
     )
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, bindparam, false, literal_column, select, tuple_
+from sqlalchemy import Select, bindparam, false, literal_column, select, true, tuple_
 from sqlalchemy.orm import Session, aliased
 
 from linkdesk.domain.cases import CaseCategory, CaseStatus, CaseSummary, Priority
@@ -20,7 +20,7 @@ from linkdesk.domain.refs import case_ref
 from linkdesk.domain.views import CaseQuery, CaseSort, CaseState
 from linkdesk.server import cursors
 from linkdesk.server.agents import Caller
-from linkdesk.server.search import few_matches, text_condition
+from linkdesk.server.search import FEW_HITS, few_matches, text_condition
 from linkdesk.server.tables import AgentRow, BorrowerRow, CaseRow, UTCDateTime
 
 _SORT_COLUMNS = {
@@ -36,26 +36,10 @@ _SORT_COLUMNS = {
 def filtered(
     stmt: Select[Any], session: Session, caller: Caller, query: CaseQuery, dialect: str
 ) -> tuple[Select[Any], bool]:
-    """The query's conditions; the flag says the text search matched few cases (see
-    :data:`linkdesk.server.search.FEW_HITS`), so the page is best sorted from them."""
+    """The query's conditions; the flag says the text search or the risk filter matched
+    few cases (see :data:`linkdesk.server.search.FEW_HITS`), so the page is best sorted
+    from them."""
     few = False
-    if query.state is CaseState.OPEN:
-        stmt = stmt.where(CaseRow.is_open.is_(True))
-    elif query.state is CaseState.DONE:
-        stmt = stmt.where(CaseRow.is_open.is_(False))
-    if query.status:
-        stmt = stmt.where(CaseRow.status == str(query.status))
-    if query.category:
-        stmt = stmt.where(CaseRow.category == str(query.category))
-    if query.priority:
-        stmt = stmt.where(CaseRow.priority == str(query.priority))
-    if query.assignee == "me":
-        stmt = stmt.where(CaseRow.assignee_id == caller.id)
-    elif query.assignee == "none":
-        stmt = stmt.where(CaseRow.assignee_id.is_(None))
-    elif query.assignee:
-        agent_id = session.scalar(select(AgentRow.id).where(AgentRow.name == query.assignee))
-        stmt = stmt.where(CaseRow.assignee_id == (agent_id if agent_id is not None else -1))
     if query.q and query.q.strip():
         ids = few_matches(session, query.q, dialect)
         few = ids is not None
@@ -63,7 +47,58 @@ def filtered(
             stmt = stmt.where(false())  # a constant the planner folds: no index walk at all
         else:
             stmt = stmt.where(CaseRow.id.in_(ids) if few else text_condition(query.q, dialect))
+    if query.risk_min is not None:
+        stmt, few = _risk_condition(stmt, session, query, few, dialect)
+
+    def column(name: str) -> Any:
+        # With few ids, SQLite must fetch them by rowid: an equality it could seek in an
+        # (is_open, …) index makes it walk that index instead and test every id (a
+        # hundred times slower at 100k open cases). ``+column`` is not indexable.
+        if few and dialect == "sqlite":
+            return literal_column(f"+cases.{name}")
+        return getattr(CaseRow, name)
+
+    if query.state is CaseState.OPEN:
+        stmt = stmt.where(column("is_open") == true())
+    elif query.state is CaseState.DONE:
+        stmt = stmt.where(column("is_open") == false())
+    if query.status:
+        stmt = stmt.where(column("status") == str(query.status))
+    if query.category:
+        stmt = stmt.where(column("category") == str(query.category))
+    if query.priority:
+        stmt = stmt.where(column("priority") == str(query.priority))
+    if query.assignee == "me":
+        stmt = stmt.where(column("assignee_id") == caller.id)
+    elif query.assignee == "none":
+        stmt = stmt.where(column("assignee_id").is_(None))
+    elif query.assignee:
+        agent_id = session.scalar(select(AgentRow.id).where(AgentRow.name == query.assignee))
+        stmt = stmt.where(column("assignee_id") == (agent_id if agent_id is not None else -1))
     return stmt, few
+
+
+def _risk_condition(
+    stmt: Select[Any], session: Session, query: CaseQuery, few: bool, dialect: str
+) -> tuple[Select[Any], bool]:
+    """``risk_score >= risk_min``, the way :func:`filtered` treats text: when few cases
+    reach the score (counted in ``ix_cases_open_risk``), their ids, fetched and sorted;
+    else the inbox index walked and each row tested (``+ 0`` keeps the planner off the
+    risk index, which would make it fetch and sort every match)."""
+    if few:  # a text search already narrowed it to a handful of ids: test them
+        score = literal_column("+cases.risk_score") if dialect == "sqlite" else CaseRow.risk_score
+        return stmt.where(score >= query.risk_min), few
+    ids_query = select(CaseRow.id).where(CaseRow.risk_score >= query.risk_min)
+    if query.state is CaseState.OPEN:
+        ids_query = ids_query.where(CaseRow.is_open.is_(True))
+    elif query.state is CaseState.DONE:
+        ids_query = ids_query.where(CaseRow.is_open.is_(False))
+    ids = list(session.scalars(ids_query.limit(FEW_HITS + 1)))
+    if not ids:
+        return stmt.where(false()), few
+    if len(ids) <= FEW_HITS:
+        return stmt.where(CaseRow.id.in_(ids)), True
+    return stmt.where((CaseRow.risk_score + 0) >= query.risk_min), few
 
 
 def list_cases(
@@ -90,6 +125,7 @@ def list_cases(
             CaseRow.sla_due_at,
             CaseRow.created_at,
             CaseRow.updated_at,
+            CaseRow.risk_score,
             BorrowerRow.name_masked,
             assignee.name,
         )
@@ -137,6 +173,7 @@ def list_cases(
             borrower_name=r.name_masked,
             phone=r.phone_masked,
             assignee=r.name,
+            risk=r.risk_score,
             sla_due_at=r.sla_due_at,
             created_at=r.created_at,
             updated_at=r.updated_at,

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
+
+IntelProviderName = Literal["sandbox", "aliyun", "twilio"]
 
 
 class ServerSettings(BaseModel):
@@ -30,3 +33,19 @@ class ServerSettings(BaseModel):
     index_planning_rows: int = 1_000_000
     """The least number of numbers (bindings + cases) a blind index is planned for: a key
     version registered on a small desk still gets an index length fit for growth."""
+    intel_provider: IntelProviderName = "sandbox"
+    """Who answers phone-intelligence checks: ``sandbox`` (the desk's own number-lifecycle
+    registry, the default), ``aliyun`` or ``twilio`` (credentials from their
+    ``LINKDESK_ALIYUN_*`` / ``LINKDESK_TWILIO_*`` variables)."""
+    intel_timeout: float = Field(default=8.0, gt=0, le=60)
+    """Seconds a check of one number may take before it is reported unavailable; under the
+    console's 10 s request timeout, so a slow provider never looks like a dead desk."""
+    risk_policy: Path | None = None
+    """A TOML risk policy merged over the packaged one (``LINKDESK_RISK_POLICY``)."""
+    monitor_every: float = Field(default=0.0, ge=0)
+    """Minutes between the monitor's passes in ``linkdesk serve`` (0: no monitor). Only
+    the process holding the monitor lease checks, however many workers or servers run."""
+    monitor_recheck_after: float = Field(default=24 * 60.0, ge=0)
+    """Minutes after which a binding's number is due to be checked again."""
+    monitor_batch: int = Field(default=100, ge=1, le=10_000)
+    """Bindings checked per batch (one short transaction each)."""

@@ -16,6 +16,7 @@ from sqlalchemy import (
     String,
     Text,
     TypeDecorator,
+    UniqueConstraint,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -94,6 +95,8 @@ class CaseRow(Base):
         Index("ix_cases_open_created", "is_open", "created_at", "id"),
         Index("ix_cases_open_due", "is_open", "sla_due_at", "id"),
         Index("ix_cases_phone_last4", "phone_last4"),
+        Index("ix_cases_open_risk", "is_open", "risk_score", "id"),
+        Index("ix_cases_borrower", "borrower_id", "binding_id"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -117,6 +120,8 @@ class CaseRow(Base):
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
     version: Mapped[int] = mapped_column(Integer, default=1)
     key_version: Mapped[int] = mapped_column(Integer, default=1)
+    risk_score: Mapped[int | None] = mapped_column(Integer)
+    """Denormalised from ``risk_assessments`` (see ``server.intel.refresh_case_risk``)."""
 
 
 class EventRow(Base):
@@ -200,3 +205,118 @@ class DeskSettingRow(Base):
 
     name: Mapped[str] = mapped_column(String(64), primary_key=True)
     value: Mapped[Any] = mapped_column(JSON)
+
+
+# -- issue 4: phone intelligence, risk, monitoring, do-not-contact -------------------------
+
+
+class LifecycleRow(Base):
+    """The sandbox provider's number-lifecycle registry: one row per number."""
+
+    __tablename__ = "number_lifecycle"
+    __table_args__ = (
+        Index("ix_number_lifecycle_phone_index", "phone_index"),
+        Index("ix_number_lifecycle_key_version", "key_version", "id"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    phone_enc: Mapped[bytes | None] = mapped_column(LargeBinary)
+    phone_index: Mapped[str] = mapped_column(String(32))
+    activated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    cancelled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    reissued_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    ported_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    carrier: Mapped[str | None] = mapped_column(String(64))
+    region: Mapped[str | None] = mapped_column(String(64))
+    virtual: Mapped[bool] = mapped_column(Boolean, default=False)
+    status: Mapped[str] = mapped_column(String(16))
+    """The current holder's line status (``domain.intel.LineStatus``)."""
+    owner_name_enc: Mapped[bytes | None] = mapped_column(LargeBinary)
+    owner_id_number_enc: Mapped[bytes | None] = mapped_column(LargeBinary)
+    key_version: Mapped[int] = mapped_column(Integer, default=1)
+
+
+class IntelReportRow(Base):
+    """One check of a binding's number (or of a case's own number): the provider's
+    report, or why there was none. A few are kept per number."""
+
+    __tablename__ = "intel_reports"
+    __table_args__ = (
+        Index("ix_intel_reports_binding", "binding_id", "id"),
+        Index("ix_intel_reports_case", "case_id", "id"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    binding_id: Mapped[int | None] = mapped_column(ForeignKey("phone_bindings.id"))
+    case_id: Mapped[int | None] = mapped_column(ForeignKey("cases.id"))
+    provider: Mapped[str] = mapped_column(String(32))
+    checked_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    report: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    unavailable: Mapped[str | None] = mapped_column(Text)
+
+
+class RiskAssessmentRow(Base):
+    """The latest assessment of a binding (or of a case's own number)."""
+
+    __tablename__ = "risk_assessments"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    binding_id: Mapped[int | None] = mapped_column(ForeignKey("phone_bindings.id"), unique=True)
+    case_id: Mapped[int | None] = mapped_column(ForeignKey("cases.id"), unique=True)
+    score: Mapped[int | None] = mapped_column(Integer)
+    level: Mapped[str | None] = mapped_column(String(16))
+    stop_contact: Mapped[bool] = mapped_column(Boolean, default=False)
+    assessment: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    assessed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    checked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    """The last check a provider answered."""
+    attempted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    """The last check asked for, answered or not (the monitor goes round by it)."""
+
+
+class DoNotContactRow(Base):
+    __tablename__ = "do_not_contact"
+    __table_args__ = (
+        Index("ix_do_not_contact_phone_index", "phone_index"),
+        Index("ix_do_not_contact_key_version", "key_version", "id"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    phone_enc: Mapped[bytes | None] = mapped_column(LargeBinary)
+    phone_index: Mapped[str] = mapped_column(String(32))
+    phone_masked: Mapped[str] = mapped_column(String(32))
+    reason: Mapped[str] = mapped_column(String(32))
+    note: Mapped[str] = mapped_column(Text, default="")
+    case_id: Mapped[int | None] = mapped_column(ForeignKey("cases.id"))
+    binding_id: Mapped[int | None] = mapped_column(ForeignKey("phone_bindings.id"))
+    added_by: Mapped[str] = mapped_column(String(100))
+    added_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    key_version: Mapped[int] = mapped_column(Integer, default=1)
+
+
+class RiskAlertSeenRow(Base):
+    """One row per change the desk opened a risk alert for: the unique key keeps a
+    change from opening a second alert, however often it is seen again."""
+
+    __tablename__ = "risk_alerts_seen"
+    __table_args__ = (
+        UniqueConstraint("binding_id", "kind", "change", name="uq_risk_alerts_seen_change"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    binding_id: Mapped[int] = mapped_column(ForeignKey("phone_bindings.id"))
+    kind: Mapped[str] = mapped_column(String(32))
+    change: Mapped[str] = mapped_column(String(64))
+    case_id: Mapped[int | None] = mapped_column(ForeignKey("cases.id"))
+    seen_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class MonitorLeaseRow(Base):
+    """Which process runs the monitor: several workers or servers share one desk, and
+    only the holder of an unexpired lease checks."""
+
+    __tablename__ = "monitor_lease"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    holder: Mapped[str | None] = mapped_column(String(200))
+    expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

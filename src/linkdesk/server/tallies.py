@@ -51,8 +51,8 @@ def bump(session: Session | Connection, deltas: Mapping[TallyKey, int] | Iterabl
 
 def count(session: Session, query: CaseQuery, caller_id: int) -> int:
     """Cases matching ``query`` (without ``q``), from the counters."""
-    if query.q:
-        raise ValueError("text queries cannot be counted from tallies")
+    if query.q or query.risk_min is not None:
+        raise ValueError("text and risk queries cannot be counted from tallies")
     stmt = select(func.coalesce(func.sum(TallyRow.n), 0))
     if query.state is CaseState.OPEN:
         stmt = stmt.where(TallyRow.status.in_([str(s) for s in OPEN_STATUSES]))

@@ -43,6 +43,7 @@ class LinkDeskCommands(Provider):
             "status": (_("Change status"), _("Move the case along its workflow")),
             "priority": (_("Change priority"), _("urgent, high, normal, low")),
             "assign": (_("Assign the case"), _("Pick an agent or unassign")),
+            "recheck": (_("Re-check phone intel"), _("Ask the providers about the case's numbers now")),
             "reveal": (_("Reveal a number, name or ID…"), _("With a reason; recorded in the audit chain")),
             "verify": (_("Verify the audit chain"), _("Check every record's hash and the checkpoints")),
         }

@@ -9,6 +9,7 @@ from __future__ import annotations
 from linkdesk.domain.agents import Role
 from linkdesk.domain.audit import AuditAction
 from linkdesk.domain.cases import CaseCategory, CaseStatus, EventKind, Priority
+from linkdesk.domain.intel import IdentityMatch, LineStatus, Reassigned, Tenure
 from linkdesk.domain.phones import BindingStatus
 from linkdesk.domain.reveal import RevealField, RevealReason
 from linkdesk.domain.text import clean_line
@@ -25,6 +26,7 @@ VIEW_TITLES = (
     N_("Mine"),
     N_("Unassigned"),
     N_("Urgent"),
+    N_("Open risk alerts"),
 )
 
 CATEGORIES: dict[CaseCategory, str] = {
@@ -114,6 +116,62 @@ AUDIT_ACTIONS: dict[AuditAction, str] = {
     AuditAction.SETTINGS_CHANGE: N_("settings change"),
     AuditAction.KEY_ROTATION: N_("key rotation"),
     AuditAction.CHECKPOINT: N_("checkpoint"),
+    AuditAction.DNC_ADDED: N_("do-not-contact added"),
+    AuditAction.DNC_REMOVED: N_("do-not-contact removed"),
+}
+
+
+RISK_LEVELS: dict[str, str] = {
+    "low": N_("low"),
+    "medium": N_("medium"),
+    "high": N_("high"),
+    "critical": N_("critical"),
+}
+
+SIGNALS: dict[str, str] = {
+    "short_tenure": N_("Short tenure"),
+    "line_down": N_("Line down"),
+    "reassigned": N_("Reassigned"),
+    "cancelled": N_("Cancelled"),
+    "virtual_number": N_("Virtual number"),
+    "identity_mismatch": N_("Identity mismatch"),
+    "shared_number": N_("Shared number"),
+    "repeated_rebinds": N_("Repeated rebinds"),
+    "recent_port_or_swap": N_("Recent port or SIM swap"),
+}
+"""Risk signal codes (``domain/risk.py``) as the agent reads them on a badge."""
+
+LINE_STATUSES: dict[LineStatus, str] = {
+    LineStatus.NORMAL: N_("in service"),
+    LineStatus.SHUT_DOWN: N_("shut down"),
+    LineStatus.POWER_OFF: N_("powered off"),
+    LineStatus.EMPTY: N_("not in service"),
+    LineStatus.BUSY: N_("busy"),
+    LineStatus.ABNORMAL: N_("abnormal"),
+    LineStatus.UNKNOWN: N_("unknown"),
+}
+
+TENURES: dict[Tenure, str] = {
+    Tenure.UNDER_3M: N_("under 3 months"),
+    Tenure.M3_TO_6: N_("3–6 months"),
+    Tenure.M6_TO_12: N_("6–12 months"),
+    Tenure.M12_TO_24: N_("12–24 months"),
+    Tenure.OVER_24M: N_("over 24 months"),
+    Tenure.UNKNOWN: N_("unknown"),
+}
+
+REASSIGNED: dict[Reassigned, str] = {
+    Reassigned.YES: N_("yes"),
+    Reassigned.NO: N_("no"),
+    Reassigned.CANCELLED: N_("cancelled"),
+    Reassigned.UNKNOWN: N_("unknown"),
+}
+
+IDENTITY_MATCHES: dict[IdentityMatch, str] = {
+    IdentityMatch.MATCH: N_("match"),
+    IdentityMatch.MISMATCH: N_("mismatch"),
+    IdentityMatch.NOT_FOUND: N_("not found"),
+    IdentityMatch.UNKNOWN: N_("unknown"),
 }
 
 
@@ -139,6 +197,50 @@ def binding_status(value: BindingStatus) -> str:
 
 def role(value: Role) -> str:
     return _(ROLES[value])
+
+
+def risk_level(value: str | None) -> str:
+    """A risk level in the current language (an unknown level as sent, cleaned)."""
+    if value is None:
+        return "—"
+    label = RISK_LEVELS.get(str(value))
+    return _(label) if label else clean_line(str(value))
+
+
+def signal(code: str) -> str:
+    """A risk signal's badge label (an unknown code as sent, cleaned)."""
+    label = SIGNALS.get(str(code))
+    return _(label) if label else clean_line(str(code))
+
+
+def _enum_label(table: dict, value: object) -> str:  # type: ignore[type-arg]
+    for key, label in table.items():
+        if key == value:
+            return _(label)
+    return clean_line(str(value))
+
+
+def line_status(value: object) -> str:
+    return _enum_label(LINE_STATUSES, value)
+
+
+def tenure(value: object) -> str:
+    return _enum_label(TENURES, value)
+
+
+def reassigned(value: object) -> str:
+    return _enum_label(REASSIGNED, value)
+
+
+def identity_match(value: object) -> str:
+    return _enum_label(IDENTITY_MATCHES, value)
+
+
+def yes_no(value: bool | None) -> str:
+    """``yes``, ``no``, or ``unknown`` — unknown is an answer too."""
+    if value is None:
+        return _("unknown")
+    return _("yes") if value else _("no")
 
 
 def view_title(title: str) -> str:
@@ -170,5 +272,5 @@ def reveal_field(value: str | None, binding: str | None = None) -> str:
 def audit_action(value: str) -> str:
     try:
         return _(AUDIT_ACTIONS[AuditAction(value)])
-    except ValueError:
+    except (ValueError, KeyError):  # an action newer than this console's labels
         return clean_line(value)

@@ -41,13 +41,14 @@ def get_cases(
     priority: Priority | None = None,
     assignee: Annotated[str | None, Query(max_length=64)] = None,
     q: Annotated[str | None, Query(max_length=200)] = None,
+    risk_min: Annotated[int | None, Query(ge=0, le=100, description="Risk score at least this")] = None,
     sort: CaseSort = CaseSort.UPDATED_DESC,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
     cursor: Annotated[str | None, Query(max_length=1000)] = None,
 ) -> JSONResponse:
     query = CaseQuery(
         state=state, status=status, category=category, priority=priority,
-        assignee=assignee or None, q=q or None, sort=sort,
+        assignee=assignee or None, q=q or None, risk_min=risk_min, sort=sort,
     )
     return json_answer(list_cases(session, caller, query, cursor=cursor, limit=limit))
 

@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 from rich.text import Text
+from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.content import Content
 from textual.widgets import Static
 
-from linkdesk.client import StaleVersion
+from linkdesk.client import DeskUnavailable, ProblemError, StaleVersion
 from linkdesk.domain.cases import (
     Case,
     CaseEvent,
@@ -28,10 +30,12 @@ from linkdesk.domain.workflow import next_statuses
 from linkdesk.i18n import _
 from linkdesk.resources import stylesheet
 from linkdesk.tui import labels
-from linkdesk.tui.safe import PRIORITY_STYLES, block, day, line, sla_text, when
+from linkdesk.tui.risk_styles import score_cell
+from linkdesk.tui.safe import PRIORITY_STYLES, block, line, sla_text, when
 from linkdesk.tui.screens.base import DeskReconnected, DeskScreen
 from linkdesk.tui.screens.dialogs import Picker, TextEntry
 from linkdesk.tui.widgets.case_table import STATUS_STYLES
+from linkdesk.tui.widgets.intel_panel import IntelPanel
 from linkdesk.tui.widgets.key_bar import KeyBar
 from linkdesk.tui.widgets.reveal_panel import RevealPanel
 from linkdesk.tui.widgets.status_line import StatusLine
@@ -65,6 +69,8 @@ def describe_changes(old: Case, new: Case) -> list[str]:
 
 class CaseScreen(DeskScreen):
     CSS_PATH = stylesheet("case")
+    # from 110 columns the side panel (borrower, numbers and their intel) gets wider
+    HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (110, "-wide")]
 
     BINDINGS = [
         Binding("c", "comment", "Comment", id="case.comment"),
@@ -72,7 +78,8 @@ class CaseScreen(DeskScreen):
         Binding("s", "status", "Status", id="case.status"),
         Binding("p", "priority", "Priority", id="case.priority"),
         Binding("a", "assign", "Assign", id="case.assign"),
-        Binding("v", "reveal", "Reveal", id="case.reveal"),
+        Binding("v", "recheck", "Re-check intel", id="case.recheck"),
+        Binding("R", "reveal", "Reveal", id="case.reveal"),
         Binding("r", "reload", "Reload", id="case.reload"),
         Binding("escape", "back", "Back", id="case.back"),
         Binding("j", "scroll_timeline(1)", show=False),
@@ -84,6 +91,7 @@ class CaseScreen(DeskScreen):
         "status": (Permission.CASES_UPDATE,),
         "priority": (Permission.CASES_UPDATE,),
         "assign": (Permission.CASES_UPDATE,),
+        "recheck": (Permission.INTEL_CHECK,),
         "reveal": tuple(REVEAL_PERMISSION.values()),
     }
 
@@ -105,7 +113,9 @@ class CaseScreen(DeskScreen):
         with Horizontal(id="case-body"):
             with VerticalScroll(id="timeline"):
                 yield Static(Content(""), id="case-description", classes="event -body")
-            yield Static(Content(""), id="borrower")
+            with VerticalScroll(id="side"):
+                yield Static(Content(""), id="borrower")
+                yield IntelPanel(id="intel")
         yield StatusLine()
         yield KeyBar()
 
@@ -116,12 +126,74 @@ class CaseScreen(DeskScreen):
 
     # -- loading -----------------------------------------------------------------------
 
+    def load(self, *, intel: bool = True) -> None:
+        """The case and its timeline, and (side by side) what the desk knows of its numbers."""
+        self.load_case()
+        if intel and not self.checking_intel:
+            self.load_intel()
+
     @desk_work(group="case-load")
-    async def load(self) -> None:
+    async def load_case(self) -> None:
         case = await self.client.get_case(self.ref)
         self.case, self.events = case, await self.timeline()
         self.render_case()
         await self.render_timeline()
+
+    # -- phone intel -------------------------------------------------------------------
+
+    @property
+    def intel_panel(self) -> IntelPanel:
+        return self.query_one(IntelPanel)
+
+    @property
+    def checking_intel(self) -> bool:
+        return any(w.node is self and w.name == "check_intel" and not w.is_finished for w in self.workers)
+
+    @work(group="case-intel", exclusive=True, exit_on_error=False)
+    async def load_intel(self) -> None:
+        """What the desk last learnt of the case's numbers (no provider is asked)."""
+        await self._intel(check=False)
+
+    @work(group="case-intel", exclusive=True, exit_on_error=False)
+    async def check_intel(self) -> None:
+        """Ask the providers again now; a slow or failing one only affects the panel."""
+        self.intel_panel.checking()
+        if await self._intel(check=True):
+            self.load(intel=False)  # the case's risk and the timeline's intel entry
+
+    async def _intel(self, *, check: bool) -> bool:
+        """Fetch (or re-check) the intel into the panel; a failure goes to the panel too."""
+        panel = self.intel_panel
+        try:
+            if check:
+                items = await self.client.check_intel(self.ref)
+            else:
+                items = await self.client.case_intel(self.ref)
+        except asyncio.CancelledError:
+            raise
+        except DeskUnavailable:
+            panel.failed(_("the desk did not answer"))
+            if not check:  # a re-check may only have outwaited the client's timeout
+                self.app.desk_unreachable()  # type: ignore[attr-defined]
+            return False
+        except ProblemError as exc:
+            reason = clean_line(exc.problem.title)
+            if exc.problem.detail:
+                reason += ": " + clean_line(exc.problem.detail)
+            panel.failed(reason)
+            return False
+        except Exception as exc:  # noqa: BLE001 - shown in the panel, never raised
+            self.log.error("intel failed", error=repr(exc))
+            panel.failed(clean_line(str(exc)) or clean_line(repr(exc)))
+            return False
+        panel.show_intel(items)
+        return True
+
+    def action_recheck(self) -> None:
+        if self.checking_intel:
+            self.notify(_("Already checking the numbers of {ref}…", ref=self.ref), timeout=3, markup=False)
+            return
+        self.check_intel()
 
     async def timeline(self) -> list[CaseEvent]:
         """Every event of the case, page after page (oldest first)."""
@@ -159,6 +231,9 @@ class CaseScreen(DeskScreen):
         meta.append("  ")
         meta.append(labels.priority(case.priority), style=PRIORITY_STYLES[case.priority] or "bold")
         meta.append("  ·  " + labels.category(case.category))
+        if case.risk is not None:
+            meta.append("  ·  " + _("risk") + " ")
+            meta.append_text(score_cell(case.risk))
         meta.append("  ·  " + _("assignee") + " ")
         meta.append_text(line(case.assignee.display_name if case.assignee else "—"))
         meta.append("  ·  " + _("SLA") + " ")
@@ -172,6 +247,7 @@ class CaseScreen(DeskScreen):
             block(case.body) if case.body else Text(_("(no description)"), style="dim")
         )
         self.query_one("#borrower", Static).update(self.borrower_text(case))
+        self.intel_panel.show_case(case)
 
     def borrower_text(self, case: Case) -> Text:
         text = Text(end="")
@@ -186,19 +262,6 @@ class CaseScreen(DeskScreen):
         text.append_text(line(borrower.name))
         text.append("\n" + _("ID number") + "  ")
         text.append_text(line(borrower.id_number or "—"))
-        text.append("\n\n" + _("Phone bindings") + "\n", style="bold underline")
-        if not borrower.bindings:
-            text.append(_("none"), style="dim")
-        for binding in sorted(borrower.bindings, key=lambda b: b.bound_at, reverse=True):
-            active = binding.status.value == "active"
-            text.append("● " if active else "○ ", style="#57ab5a" if active else "dim")
-            text.append_text(line(binding.phone.masked, "bold" if active else ""))
-            text.append(f"  {labels.binding_status(binding.status)}\n", style="" if active else "dim")
-            until = day(binding.unbound_at) if binding.unbound_at else _("now")
-            text.append(f"  {day(binding.bound_at)} → {until}\n", style="dim")
-            details = " · ".join(clean_line(v) for v in (binding.phone.carrier, binding.phone.region) if v)
-            if details:
-                text.append(f"  {details}\n", style="dim")
         return text
 
     def event_widget(self, event: CaseEvent) -> Static:
@@ -283,6 +346,7 @@ class CaseScreen(DeskScreen):
     def retranslate(self) -> None:
         super().retranslate()
         self.render_case()
+        self.intel_panel.refresh(recompose=True)
         self.run_worker(self.render_timeline(), group="case-render", exclusive=True)
 
     # -- actions -----------------------------------------------------------------------

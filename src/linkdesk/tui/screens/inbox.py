@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from rich.cells import cell_len
 from rich.table import Table
 from rich.text import Text
 from textual import on
@@ -20,6 +21,7 @@ from linkdesk.domain.views import CaseQuery, CaseSort, View
 from linkdesk.i18n import _
 from linkdesk.resources import stylesheet
 from linkdesk.tui import labels
+from linkdesk.tui.filter_terms import parse_filter
 from linkdesk.tui.labels import N_
 from linkdesk.tui.screens.base import DeskReconnected, DeskScreen
 from linkdesk.tui.widgets.case_table import CaseTable
@@ -27,6 +29,8 @@ from linkdesk.tui.widgets.key_bar import KeyBar
 from linkdesk.tui.widgets.status_line import StatusLine
 from linkdesk.tui.widgets.title_bar import TitleBar
 from linkdesk.tui.workers import desk_work
+
+FILTER_PLACEHOLDER = N_("Filter: words, 换号, LD-000123, last 4 digits, risk:>=60")
 
 
 class ViewList(OptionList):
@@ -82,7 +86,8 @@ class InboxScreen(DeskScreen):
         with Horizontal(id="inbox-body"):
             yield ViewList(markup=False, id="views")
             with Vertical(id="inbox-main"):
-                yield Input(placeholder=_("Filter: words, 换号, LD-000123, last 4 digits"), id="filter")
+                yield Input(placeholder=_(FILTER_PLACEHOLDER), id="filter")
+                yield Static(id="filter-error")
                 yield CaseTable(self._fetch_page, self.app.clock, id="cases")  # type: ignore[attr-defined]
                 yield Static(id="empty")
         yield StatusLine()
@@ -101,6 +106,7 @@ class InboxScreen(DeskScreen):
 
     def on_mount(self) -> None:
         self.query_one("#filter", Input).display = False
+        self.query_one("#filter-error", Static).display = False
         self.table.focus()
         self.table.load(self.current_query())
         self.load_views()
@@ -112,10 +118,15 @@ class InboxScreen(DeskScreen):
         return next((view for view in self.views if view.id == self.view_id), None)
 
     def current_query(self) -> CaseQuery:
+        """The view's query, narrowed by the filter's text and terms (``risk:>=60``);
+        a malformed term is left out (and pointed at, see :meth:`show_filter_errors`)."""
         view = self.current_view()
         query = view.query if view else CaseQuery()
-        text = self.query_one("#filter", Input).value.strip()
-        return query.model_copy(update={"q": text or None, "sort": self.sort})
+        terms = parse_filter(self.query_one("#filter", Input).value)
+        update: dict[str, object] = {"q": terms.text or None, "sort": self.sort}
+        if terms.risk_min is not None:
+            update["risk_min"] = terms.risk_min
+        return query.model_copy(update=update)
 
     def action_sort(self) -> None:
         self.sort = self.SORTS[(self.SORTS.index(self.sort) + 1) % len(self.SORTS)]
@@ -213,7 +224,32 @@ class InboxScreen(DeskScreen):
 
     @on(Input.Changed, "#filter")
     def _filter_changed(self) -> None:
+        if self.show_filter_errors():
+            return  # keep the rows of the last filter that parsed while the term is mended
         self.table.load(self.current_query())
+
+    def show_filter_errors(self) -> bool:
+        """Point at the first malformed term under the filter; whether there is one."""
+        box = self.query_one("#filter", Input)
+        line = self.query_one("#filter-error", Static)
+        errors = parse_filter(box.value).errors
+        line.display = bool(errors)
+        if not errors:
+            return False
+        error = errors[0]
+        # the carets sit under the term (the input's border and padding come first)
+        before = box.gutter.left + cell_len(box.value[: error.start]) - round(box.scroll_x)
+        width = max(1, cell_len(error.term))
+        pointer = Content.assemble(
+            " " * max(0, before),
+            ("^" * width, "bold $error"),
+            " ",
+            (error.message, "$error"),
+        )
+        if pointer.cell_length > self.query_one("#inbox-main").size.width:
+            pointer = Content.assemble((f"“{error.term}”: ", "bold $error"), (error.message, "$error"))
+        line.update(pointer)
+        return True
 
     @on(Input.Submitted, "#filter")
     def _filter_submitted(self, event: Input.Submitted) -> None:
@@ -228,6 +264,7 @@ class InboxScreen(DeskScreen):
         with box.prevent(Input.Changed):
             box.value = ""
         box.display = False
+        self.show_filter_errors()
         self.table.focus()
         if had_text:
             self.table.load(self.current_query())
@@ -250,6 +287,7 @@ class InboxScreen(DeskScreen):
 
     def retranslate(self) -> None:
         super().retranslate()
-        self.query_one("#filter", Input).placeholder = _("Filter: words, 换号, LD-000123, last 4 digits")
+        self.query_one("#filter", Input).placeholder = _(FILTER_PLACEHOLDER)
+        self.show_filter_errors()
         self.render_views()
         self.table.retranslate()

@@ -13,6 +13,7 @@ from linkdesk.domain.paging import Page
 from linkdesk.domain.views import CaseQuery
 from linkdesk.tui import labels
 from linkdesk.tui.labels import N_
+from linkdesk.tui.risk_styles import score_cell
 from linkdesk.tui.safe import PRIORITY_STYLES, line, sla_text
 from linkdesk.tui.widgets.paged_table import PagedTable, fit
 
@@ -39,6 +40,7 @@ COLUMNS: tuple[tuple[str, str, int], ...] = (
     ("borrower", N_("Borrower"), 9),
     ("phone", N_("Phone"), 12),
     ("status", N_("Status"), 8),
+    ("risk", N_("Risk"), 5),
     ("assignee", N_("Assignee"), 9),
     ("sla", N_("SLA"), 5),
 )
@@ -48,7 +50,7 @@ class CaseTable(PagedTable[CaseSummary]):
     """Cases of one query, a sliding window of cursor pages."""
 
     COLUMNS = COLUMNS
-    OPTIONAL_COLUMNS = ("borrower", "assignee", "category", "priority")
+    OPTIONAL_COLUMNS = ("borrower", "assignee", "category", "priority", "risk")
     EMPTY_TEXT = N_("no cases")
 
     def __init__(self, fetch: Fetch, clock: Callable[[], datetime], *, id: str | None = None) -> None:
@@ -81,6 +83,7 @@ class CaseTable(PagedTable[CaseSummary]):
             line(item.borrower_name),
             line(item.phone),
             Text(labels.status(item.status), style=STATUS_STYLES.get(item.status, ""), end=""),
+            score_cell(getattr(item, "risk", None)),
             line(item.assignee or "—", "" if item.assignee else "dim"),
             sla_text(item.sla_due_at, now),
         ]
