@@ -226,7 +226,8 @@ class CaseScreen(DeskScreen):
             return
         subject = Text.assemble((case.ref + "  ", "bold"), line(case.subject, "bold"))
         self.query_one("#case-subject", Static).update(subject)
-        meta = Text(end="")
+        # One line: what matters most comes first, the SLA's date may be cut at the edge.
+        meta = Text(end="", no_wrap=True, overflow="ellipsis")
         meta.append(f" {labels.status(case.status)} ", style=f"reverse {STATUS_STYLES.get(case.status, '')}")
         meta.append("  ")
         meta.append(labels.priority(case.priority), style=PRIORITY_STYLES[case.priority] or "bold")
@@ -234,14 +235,14 @@ class CaseScreen(DeskScreen):
         if case.risk is not None:
             meta.append("  ·  " + _("risk") + " ")
             meta.append_text(score_cell(case.risk))
+        if case.phone:
+            meta.append("  ·  ☎ ")
+            meta.append_text(line(case.phone))
         meta.append("  ·  " + _("assignee") + " ")
         meta.append_text(line(case.assignee.display_name if case.assignee else "—"))
         meta.append("  ·  " + _("SLA") + " ")
         meta.append_text(sla_text(case.sla_due_at, self.app.clock()))  # type: ignore[attr-defined]
         meta.append(f"  ({when(case.sla_due_at)})", style="dim")
-        if case.phone:
-            meta.append("  ·  ☎ ")
-            meta.append_text(line(case.phone))
         self.query_one("#case-meta", Static).update(meta)
         self.query_one("#case-description", Static).update(
             block(case.body) if case.body else Text(_("(no description)"), style="dim")
