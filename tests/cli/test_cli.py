@@ -159,3 +159,15 @@ def test_agents_are_disabled_enabled_and_given_roles_from_the_command_line(tmp_p
     assert missing.exit_code == 2 and "no agent 'nobody'" in missing.output
     bad_name = CliRunner().invoke(app, ["agents", "add", "Bad Name"], env=env)
     assert bad_name.exit_code == 2 and "lower-case" in bad_name.output
+
+
+def test_stopping_the_local_desk_service_leaves_nothing_behind(tmp_path):
+    """uvicorn re-raises the SIGTERM it caught after shutting down, so the service's own
+    clean-up never runs: stop() waits for the process and removes its socket and pid file."""
+    desk = LocalDesk(desk_dir("default", tmp_path))
+    desk.ensure_running()
+    assert desk.answering()
+    assert desk.stop()
+    assert not desk.answering()
+    assert not desk.socket.exists()
+    assert not (desk.desk_dir / "service.pid").exists()

@@ -137,9 +137,15 @@ class LocalDesk:
             os.kill(int(info["pid"]), 15)
         except (OSError, ValueError, KeyError):
             return False
+        # Wait for the process, not the socket: uvicorn re-raises the SIGTERM it caught
+        # once it has shut down, which ends the process before its own clean-up runs.
+        pid = int(info["pid"])
         deadline = time.monotonic() + 10
-        while time.monotonic() < deadline and self.socket.exists():
+        while time.monotonic() < deadline and _alive(pid):
             time.sleep(0.05)
+        if not _alive(pid):
+            self.socket.unlink(missing_ok=True)
+            pid_file.unlink(missing_ok=True)
         return True
 
     def _start_error(self) -> str | None:
@@ -197,3 +203,19 @@ class LocalDeskTransport(httpx.AsyncBaseTransport):
 
     async def aclose(self) -> None:
         await self._inner.aclose()
+
+
+def _alive(pid: int) -> bool:
+    """Whether ``pid`` still runs (a child of ours that exited is reaped, not counted)."""
+    try:
+        if os.waitpid(pid, os.WNOHANG)[0] == pid:
+            return False
+    except ChildProcessError:
+        pass  # not our child: ask the kernel
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
