@@ -41,6 +41,13 @@ class AuditAction(enum.StrEnum):
     """A number put on the do-not-contact list (by an agent, or by a check that found it
     reassigned)."""
     DNC_REMOVED = "dnc_removed"
+    REBIND_APPROVED = "rebind_approved"
+    """A supervisor's approval of someone else's rebind (four eyes)."""
+    CORRECTION = "correction"
+    LEGAL_HOLD_PLACED = "legal_hold_placed"
+    LEGAL_HOLD_LIFTED = "legal_hold_lifted"
+    MASKED_CALL = "masked_call"
+    """A privacy number bound to connect an agent with a borrower."""
 
 
 class AuditRecord(BaseModel):

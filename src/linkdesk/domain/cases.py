@@ -55,6 +55,22 @@ class EventKind(enum.StrEnum):
     INTEL = "intel"
     REVEAL = "reveal"
     REBIND = "rebind"
+    UNBIND = "unbind"
+    """A binding ended (reassigned number, lost SIM) outside a rebind."""
+    SLA_BREACH = "sla_breach"
+    """A first-response or resolution target passed with the case still waiting."""
+    SLA_PAUSE = "sla_pause"
+    """The SLA clock stopped (pending on the customer) or started again."""
+    CONTACT = "contact"
+    """Contact with the borrower logged, or refused by a compliance rule."""
+    MASKED_CALL = "masked_call"
+    PLAYBOOK = "playbook"
+    """A step of the recycled-number playbook."""
+    CORRECTION = "correction"
+    EXPORT = "export"
+    DELETION = "deletion"
+    LEGAL_HOLD = "legal_hold"
+    TAGS = "tags"
 
 
 Subject = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]

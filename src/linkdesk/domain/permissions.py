@@ -34,23 +34,50 @@ class Permission(enum.StrEnum):
     """Read and verify the audit chain."""
     DESK_SETTINGS = "desk.settings"
     """Change the desk's settings (reveal limits and the like)."""
+    CONTACT_LOG = "contact.log"
+    """Record contact with a borrower (call, SMS, app message) after the compliance check."""
+    CONTACT_CALL = "contact.call"
+    """Ask for a masked (privacy) number to call a borrower without seeing theirs."""
+    REBIND_START = "rebind.start"
+    """Start a rebind and record its verification factors."""
+    REBIND_APPROVE = "rebind.approve"
+    """Approve someone else's rebind that policy sends to a supervisor (four eyes)."""
+    PRIVACY_EXPORT = "privacy.export"
+    """Export everything the desk holds about a borrower, decrypted, for the data subject."""
+    PRIVACY_CORRECT = "privacy.correct"
+    """Correct a borrower's personal data (before and after go to the timeline, sealed)."""
+    PRIVACY_DELETE = "privacy.delete"
+    """Erase a borrower by destroying their data key (crypto-shredding)."""
+    LEGAL_HOLD = "legal_hold.manage"
+    """Place and lift legal holds, which block deletion."""
 
 
 P = Permission
 
 _WORK = {P.CASES_READ, P.CASES_CREATE, P.CASES_UPDATE, P.CASES_COMMENT, P.AGENTS_READ, P.INTEL_CHECK}
+_CONTACT = {P.CONTACT_LOG, P.CONTACT_CALL, P.REBIND_START}
+"""Talking to borrowers and changing their numbers: the roles that serve them."""
 
 ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     # Front-line agents talk to borrowers: the number and the name, never the ID number
     # (they verify an ID by asking for it, not by reading it).
-    Role.AGENT: frozenset(_WORK | {P.REVEAL_PHONE, P.REVEAL_NAME}),
+    Role.AGENT: frozenset(_WORK | _CONTACT | {P.REVEAL_PHONE, P.REVEAL_NAME}),
     # Taking a number off the do-not-contact list may reach a stranger again: supervisors,
     # compliance and administrators only.
-    Role.SUPERVISOR: frozenset(_WORK | {P.REVEAL_PHONE, P.REVEAL_NAME, P.REVEAL_ID_NUMBER, P.DNC_DELETE}),
+    # Supervisors approve the rebinds policy sends them and correct records borrowers
+    # dispute.
+    Role.SUPERVISOR: frozenset(
+        _WORK | _CONTACT
+        | {P.REVEAL_PHONE, P.REVEAL_NAME, P.REVEAL_ID_NUMBER, P.DNC_DELETE, P.REBIND_APPROVE, P.PRIVACY_CORRECT}
+    ),
     # Risk analysts work on signals and scores: they need no one's identity.
     Role.RISK_ANALYST: frozenset(_WORK),
+    # Compliance answers privacy requests (export, correction, deletion) and holds data
+    # for litigation; it does not contact borrowers.
     Role.COMPLIANCE: frozenset(
-        _WORK | {P.REVEAL_PHONE, P.REVEAL_NAME, P.REVEAL_ID_NUMBER, P.AUDIT_READ, P.DNC_DELETE}
+        _WORK
+        | {P.REVEAL_PHONE, P.REVEAL_NAME, P.REVEAL_ID_NUMBER, P.AUDIT_READ, P.DNC_DELETE}
+        | {P.PRIVACY_EXPORT, P.PRIVACY_CORRECT, P.PRIVACY_DELETE, P.LEGAL_HOLD}
     ),
     Role.ADMIN: frozenset(Permission),
 }

@@ -320,3 +320,18 @@ class MonitorLeaseRow(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
     holder: Mapped[str | None] = mapped_column(String(200))
     expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+# -- issue 5: SLAs (server/sla.py) ---------------------------------------------------------
+
+
+# -- issue 5: contact log, masked calls, playbook (server/contact.py, server/playbook.py) --
+
+
+# -- issue 5: rebinds, one-time codes, SMS outbox (server/rebind.py) -----------------------
+
+
+# -- issue 5: privacy requests, data keys, legal holds (server/data_keys.py, server/privacy_requests.py)
+
+
+# -- issue 5: bulk changes and undo (server/bulk.py) ---------------------------------------
