@@ -435,7 +435,14 @@ async def bench_api(base: Path, work: Path, requests: int, warmup: int, spread: 
     active = con.execute(
         "SELECT id, phone_enc, borrower_id FROM phone_bindings WHERE status = 'active' ORDER BY id").fetchall()
     sample = rng.sample(active, min(spread, len(active)))
-    numbers = [keyring.decrypt(blob, aad("phone_bindings", "phone_enc", bid)) for bid, blob, _ in sample]
+    from linkdesk.server.data_keys import DataKeys
+    from linkdesk.server.db import make_engine
+
+    sampler = make_engine(settings.database_url)
+    with sampler.connect() as conn:  # the numbers are under their borrowers' data keys
+        numbers = [DataKeys(keyring, conn).open(blob, aad("phone_bindings", "phone_enc", bid))
+                   for bid, blob, _ in sample]
+    sampler.dispose()
     owners = [f"B-{borrower:06d}" for _, _, borrower in sample]  # the same borrowers, by reference
     version = keyring.writing_version()
     bits = keyring.index_bits(version)
@@ -445,7 +452,8 @@ async def bench_api(base: Path, work: Path, requests: int, warmup: int, spread: 
         "SELECT count(*) FROM phone_bindings WHERE phone_index IN (?) AND status = 'active'",
         (keyring.blind_index(n),)).fetchone()[0] for n in numbers]
 
-    # the lookup by hand: HMAC, SELECT by index, AES-GCM decrypt until the number matches
+    # the lookup by hand: HMAC, SELECT by index (with the borrower's wrapped data key),
+    # unwrap, AES-GCM decrypt until the number matches
     from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
     master = master_key(work)
@@ -455,12 +463,13 @@ async def bench_api(base: Path, work: Path, requests: int, warmup: int, spread: 
     def floor_lookup(e164: str) -> int:
         digest = hmac.new(index_key, e164.encode("ascii"), hashlib.sha256).digest()
         index = format(int.from_bytes(digest[:8], "big") >> (64 - bits), f"0{(bits + 3) // 4}x")
-        for row_id, blob in con.execute(
-            "SELECT id, phone_enc FROM phone_bindings WHERE phone_index IN (?) AND status = 'active' "
-            "ORDER BY bound_at DESC, id DESC", (index,)
+        for row_id, blob, owner, wrapped in con.execute(
+            "SELECT b.id, b.phone_enc, b.borrower_id, k.wrapped_key FROM phone_bindings b "
+            "LEFT JOIN borrower_keys k ON k.id = b.borrower_id WHERE b.phone_index IN (?) AND b.status = 'active' "
+            "ORDER BY b.bound_at DESC, b.id DESC", (index,)
         ):
             where = f"phone_bindings.phone_enc:{row_id}".encode()
-            if aead.decrypt(blob[1:13], blob[13:], where).decode() == e164:
+            if floor_open(aead, blob, where, owner, wrapped).decode() == e164:
                 return row_id
         raise SystemExit(f"floor lookup: {e164} not found")
 
@@ -565,7 +574,34 @@ async def bench_api(base: Path, work: Path, requests: int, warmup: int, spread: 
 
 # -- 4. key rotation -------------------------------------------------------------------
 
-SEALED = {"borrowers": ("name_enc", "id_number_enc"), "phone_bindings": ("phone_enc",), "cases": ("phone_enc",)}
+SEALED = {"borrowers": ("name_enc", "id_number_enc"), "phone_bindings": ("phone_enc",), "cases": ("phone_enc",),
+          "borrower_keys": ("wrapped_key",)}
+OWNER = {"borrowers": "id", "phone_bindings": "borrower_id", "cases": "borrower_id", "borrower_keys": "NULL"}
+
+
+def unwrap(aead: Any, borrower_id: int, wrapped: bytes) -> Any:
+    """A borrower's data key by hand: the master key opens the wrapped (base64) key."""
+    import base64
+
+    from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
+    where = f"borrower_keys.wrapped_key:{borrower_id}".encode()
+    return AESGCM(base64.b64decode(aead.decrypt(wrapped[1:13], wrapped[13:], where)))
+
+
+def floor_open(aead: Any, blob: bytes, where: bytes, owner: int | None, wrapped: bytes | None,
+               cache: dict[int, Any] | None = None) -> bytes:
+    """A sealed value by hand: under the master key (version byte 1–255), or under its
+    borrower's data key (version byte 0, then the borrower id in 8 bytes)."""
+    if blob[0] != 0:
+        return aead.decrypt(blob[1:13], blob[13:], where)  # type: ignore[no-any-return]
+    assert owner is not None and wrapped is not None
+    key = cache.get(owner) if cache is not None else None
+    if key is None:
+        key = unwrap(aead, owner, wrapped)
+        if cache is not None:
+            cache[owner] = key
+    return key.decrypt(blob[9:21], blob[21:], where)  # type: ignore[no-any-return]
 
 
 def rotate_product(work: Path) -> dict[str, Any]:
@@ -595,8 +631,10 @@ def rotate_product(work: Path) -> dict[str, Any]:
 
 
 def rotate_floor(work: Path, bits: int) -> dict[str, Any]:
-    """The same work by hand: decrypt with the old key, encrypt with a new one, HMAC the
-    numbers, UPDATE each row by id; 500 rows a transaction, by id within each table."""
+    """The same work by hand: open each value (a borrower's value with their data key,
+    unwrapped once per batch), re-encrypt what is under the master key (the wrapped data
+    keys) with a new one, HMAC the numbers, UPDATE each row by id; 500 rows a transaction,
+    by id within each table."""
     from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
     master = master_key(work)
@@ -612,7 +650,11 @@ def rotate_floor(work: Path, bits: int) -> dict[str, Any]:
         phone = columns == ("phone_enc",)
         sets = ", ".join(f"{c} = ?" for c in columns) + (", phone_index = ?" if phone else "") + ", key_version = 2"
         update = f"UPDATE {table} SET {sets} WHERE id = ?"
-        select = f"SELECT id, {', '.join(columns)} FROM {table} WHERE key_version = 1 AND id > ? ORDER BY id LIMIT 500"
+        owner = OWNER[table]
+        owned = owner if owner == "NULL" else f"t.{owner}"
+        select = (f"SELECT t.id, {owned}, k.wrapped_key, {', '.join('t.' + c for c in columns)} FROM {table} t "
+                  f"LEFT JOIN borrower_keys k ON k.id = {owned} "
+                  "WHERE t.key_version = 1 AND t.id > ? ORDER BY t.id LIMIT 500")
         last = 0
         while True:
             b0 = time.perf_counter()
@@ -621,7 +663,8 @@ def rotate_floor(work: Path, bits: int) -> dict[str, Any]:
             if not batch:
                 con.execute("COMMIT")
                 break
-            for row_id, *blobs in batch:
+            keys: dict[int, Any] = {}
+            for row_id, borrower_id, wrapped, *blobs in batch:
                 values: list[Any] = []
                 index = None
                 for column, blob in zip(columns, blobs, strict=True):
@@ -629,9 +672,12 @@ def rotate_floor(work: Path, bits: int) -> dict[str, Any]:
                         values.append(None)
                         continue
                     where = f"{table}.{column}:{row_id}".encode()
-                    plain = old.decrypt(blob[1:13], blob[13:], where)
-                    nonce = os.urandom(12)
-                    values.append(b"\x02" + nonce + new.encrypt(nonce, plain, where))
+                    plain = floor_open(old, blob, where, borrower_id, wrapped, keys)
+                    if blob[0] == 0:
+                        values.append(blob)  # under the data key: its wrapped key is re-wrapped instead
+                    else:
+                        nonce = os.urandom(12)
+                        values.append(b"\x02" + nonce + new.encrypt(nonce, plain, where))
                     if phone:
                         digest = hmac.new(index_key, plain, hashlib.sha256).digest()
                         index = format(int.from_bytes(digest[:8], "big") >> (64 - bits), f"0{(bits + 3) // 4}x")
@@ -671,7 +717,8 @@ def bench_rotation(base: Path, rounds: int) -> dict[str, Any]:
     by_table = ops["rows_by_table"]
     edges = [("borrowers", by_table["borrowers"]),
              ("phone_bindings", by_table["borrowers"] + by_table["phone_bindings"]),
-             ("cases", ops["rows"])]
+             ("cases", ops["rows"] - by_table["borrower_keys"]),
+             ("borrower_keys", ops["rows"])]
     runs: dict[str, list[dict[str, Any]]] = {"product": [], "floor": []}
     for index in range(rounds):
         order = ["product", "floor"] if index % 2 == 0 else ["floor", "product"]

@@ -90,6 +90,13 @@ class UISettings(BaseModel):
         return value
 
 
+class SavedView(BaseModel):
+    """A filter saved under a name in the inbox (``[[views]]`` in settings.toml)."""
+
+    name: str = Field(min_length=1, max_length=40)
+    filter: str = Field(max_length=500)
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
         env_prefix="LINKDESK_", env_nested_delimiter="__", extra="ignore"
@@ -101,6 +108,10 @@ class Settings(BaseSettings):
     keys: dict[str, str] = Field(
         default_factory=dict,
         description="Binding id → keys, e.g. inbox.filter = \"f\" (docs: README, Keys)",
+    )
+    views: list[SavedView] = Field(
+        default_factory=list,
+        description="Saved inbox views, in the order listed (docs/filters.md)",
     )
 
     @classmethod
@@ -122,10 +133,13 @@ class Settings(BaseSettings):
         """Write the settings as TOML, readable by the user only (it may hold a token)."""
         target = path or config_file()
         target.parent.mkdir(parents=True, exist_ok=True)
-        data: dict[str, Any] = self.model_dump(mode="json")
+        data: dict[str, Any] = self.model_dump(mode="json", exclude={"views"})
         temporary = target.with_suffix(".tmp")
         fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
         with os.fdopen(fd, "wb") as file:
             tomli_w.dump(data, file)
+            # saved views as [[views]] tables (tomli_w would inline short ones), last
+            for view in self.views:
+                file.write(b"\n[[views]]\n" + tomli_w.dumps(view.model_dump(mode="json")).encode("utf-8"))
         os.replace(temporary, target)
         return target

@@ -20,6 +20,7 @@ from linkdesk.domain.phones import last_four, mask
 from linkdesk.intel.sandbox import SandboxProvider
 from linkdesk.server.app import create_app
 from linkdesk.server.crypto import aad
+from linkdesk.server.data_keys import open_sealed
 from linkdesk.server.db import make_session_factory
 from linkdesk.server.tables import BindingRow, BorrowerRow
 
@@ -60,7 +61,7 @@ async def clients(app: FastAPI, token: str | None = None) -> AsyncIterator[tuple
 def number_of(desk: Desk, binding_id: int) -> str:
     with desk.engine.connect() as conn:
         blob = conn.scalar(sa.text("SELECT phone_enc FROM phone_bindings WHERE id = :i"), {"i": binding_id})
-    return desk.keyring.decrypt(blob, aad("phone_bindings", "phone_enc", binding_id))
+        return open_sealed(conn, desk.keyring, blob, aad("phone_bindings", "phone_enc", binding_id))
 
 
 def clean_active_bindings(desk: Desk) -> list[tuple[int, int]]:

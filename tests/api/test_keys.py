@@ -24,6 +24,7 @@ from linkdesk.domain.views import CaseQuery
 from linkdesk.server import audit, crypto, keys, rotation
 from linkdesk.server.app import create_app
 from linkdesk.server.crypto import KeyFileMissing, KeyRing, aad
+from linkdesk.server.data_keys import open_sealed
 from linkdesk.server.db import make_engine, make_session_factory, migrate
 from linkdesk.server.demo import DemoSummary, seed_demo
 from linkdesk.server.runner import prepare_desk
@@ -69,7 +70,7 @@ def plaintexts(engine: sa.Engine, keyring: KeyRing) -> dict[tuple[str, int, str]
             for column in columns:
                 for row_id, blob in conn.execute(sa.select(row.id, getattr(row, column))):
                     if blob is not None:
-                        values[(table, row_id, column)] = keyring.decrypt(blob, aad(table, column, row_id))
+                        values[(table, row_id, column)] = open_sealed(conn, keyring, blob, aad(table, column, row_id))
     return values
 
 
@@ -185,8 +186,8 @@ def test_rotation_moves_every_row_to_a_new_version_with_the_same_values(desk: Ke
     assert plaintexts(desk.engine, reopened) == before
     with desk.engine.connect() as conn:
         for binding_id, blob, index in conn.execute(sa.text("SELECT id, phone_enc, phone_index FROM phone_bindings")):
-            assert blob[0] == 2
-            number = desk.keyring.decrypt(blob, aad("phone_bindings", "phone_enc", binding_id))
+            assert blob[0] == 0  # under the borrower's data key, which was re-wrapped under version 2
+            number = open_sealed(conn, desk.keyring, blob, aad("phone_bindings", "phone_enc", binding_id))
             assert index == desk.keyring.blind_index(number, version=2)
     with make_session_factory(desk.engine)() as session:
         recorded = [r for r in audit.walk(session) if r.action is AuditAction.KEY_ROTATION]
@@ -215,7 +216,7 @@ def test_a_tampered_value_is_reported_and_the_rest_rotated(desk: KeyDesk) -> Non
         conn.execute(sa.text("UPDATE borrowers SET name_enc = :b WHERE id = 3"), {"b": bytes(blob)})
     _plan, result = start_rotation(desk, batch_size=7)
     assert result.failures == [
-        rotation.Failure("borrowers", 3, "name_enc", "ciphertext does not authenticate under key version 1")
+        rotation.Failure("borrowers", 3, "name_enc", "ciphertext does not authenticate under the data key of B-000003")
     ]
     assert result.finished and result.left == 0
     assert versions(desk.engine)["borrowers"] == {1: 1, 2: 29}
@@ -286,8 +287,9 @@ def test_the_desk_keeps_answering_and_switches_keys_during_a_rotation(desk: KeyD
     assert result.finished
     assert app.state.keyring.versions == [1, 2]
     with desk.engine.connect() as conn:
-        newest = conn.execute(sa.text("SELECT phone_enc FROM cases ORDER BY id DESC LIMIT 2")).scalars().all()
-    assert [blob[0] for blob in newest] == [2, 2]
+        newest = conn.execute(sa.text("SELECT phone_enc, key_version FROM cases ORDER BY id DESC LIMIT 2")).all()
+    # sealed under the borrowers' data keys (version byte 0), indexed under version 2
+    assert [(blob[0], version) for blob, version in newest] == [(0, 2), (0, 2)]
     assert set().union(*(v.keys() for v in versions(desk.engine).values())) == {2}
 
 

@@ -13,6 +13,7 @@ from sqlalchemy import func, select, text
 from linkdesk.domain.refs import case_ref
 from linkdesk.server.app import create_app
 from linkdesk.server.crypto import aad
+from linkdesk.server.data_keys import open_sealed
 from linkdesk.server.db import make_session_factory
 from linkdesk.server.demo import seed_demo
 from linkdesk.server.tables import AuditRow, BindingRow, BorrowerRow, CaseRow
@@ -68,9 +69,9 @@ def world(fresh: Desk) -> Iterator[World]:
         yield World(
             desk=fresh, clock=clock, case=case_ref(case.id), case_id=case.id,
             borrower_id=borrower.id, other_binding=f"P-{stranger}",
-            phone=k.decrypt(case.phone_enc, aad("cases", "phone_enc", case.id)),
-            name=k.decrypt(borrower.name_enc, aad("borrowers", "name_enc", borrower.id)),
-            id_number=k.decrypt(borrower.id_number_enc, aad("borrowers", "id_number_enc", borrower.id)),
+            phone=open_sealed(session, k, case.phone_enc, aad("cases", "phone_enc", case.id)),
+            name=open_sealed(session, k, borrower.name_enc, aad("borrowers", "name_enc", borrower.id)),
+            id_number=open_sealed(session, k, borrower.id_number_enc, aad("borrowers", "id_number_enc", borrower.id)),
             closed_case=case_ref(closed),
         )
 
@@ -117,7 +118,7 @@ async def test_a_binding_of_the_borrower_can_be_revealed_but_not_a_strangers(wor
     with make_session_factory(world.desk.engine)() as session:
         own = session.scalars(select(BindingRow).where(BindingRow.borrower_id == world.borrower_id)).first()
         assert own is not None
-        own_value = world.desk.keyring.decrypt(own.phone_enc, aad("phone_bindings", "phone_enc", own.id))
+        own_value = open_sealed(session, world.desk.keyring, own.phone_enc, aad("phone_bindings", "phone_enc", own.id))
     async with raw(world.desk) as http:
         ok = await http.post(f"/cases/{world.case}/reveal", json=body("phone", binding=f"P-{own.id}"))
         assert ok.status_code == 200 and ok.json()["value"] == own_value
@@ -219,9 +220,10 @@ async def test_agents_are_administered_through_the_api_and_recorded(world: World
         assert (await http.post("/agents", json={"name": "li.na"})).status_code == 409
         assert (await http.post("/agents", json={"name": "Bad Name!"})).status_code == 422
         async with raw(world.desk, token) as li:
-            assert (await li.get("/me")).json()["permissions"] == ["agents.read", "cases.comment", "cases.create",
-                                                                   "cases.read", "cases.update", "intel.check",
-                                                                   "reveal.name", "reveal.phone"]
+            assert (await li.get("/me")).json()["permissions"] == [
+                "agents.read", "cases.comment", "cases.create", "cases.read", "cases.update",
+                "contact.call", "contact.log", "intel.check", "rebind.start", "reveal.name", "reveal.phone",
+            ]
             assert (await http.patch("/agents/li.na", json={"role": "compliance"})).json()["role"] == "compliance"
             assert "audit.read" in (await li.get("/me")).json()["permissions"]
             assert (await http.patch("/agents/li.na", json={"active": False})).status_code == 200

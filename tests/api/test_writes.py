@@ -156,7 +156,7 @@ async def test_view_counts_follow_creates_and_updates(fresh: Desk, client: DeskC
     await client.update_case(a.ref, CasePatch(status="resolved", assignee="wangfang"), version=1)
     await client.update_case(b.ref, CasePatch(priority="urgent", assignee=None), version=1)
     views = {v.id: v for v in await client.views()}
-    assert len(views) == 13
+    assert len(views) == 14
     for view in views.values():
         real = 0
         cursor = None

@@ -171,3 +171,21 @@ def test_stopping_the_local_desk_service_leaves_nothing_behind(tmp_path):
     assert not desk.answering()
     assert not desk.socket.exists()
     assert not (desk.desk_dir / "service.pid").exists()
+
+
+def test_cases_list_takes_the_filter_language(demo_env):
+    result = invoke(["--demo", "cases", "list", "--json", "--filter", "cat:rec prio:>=high status:active"], demo_env)
+    assert result.exit_code == 0, result.output
+    cases = json.loads(result.output)
+    assert cases
+    assert {case["category"] for case in cases} == {"recycled_number"}
+    assert {case["priority"] for case in cases} <= {"urgent", "high"}
+
+
+def test_a_bad_filter_points_at_the_term_and_exits_2(demo_env):
+    result = CliRunner().invoke(app, ["--demo", "cases", "list", "--filter", "换号 cat:nope prio:urgent"], env=demo_env)
+    assert result.exit_code == 2
+    lines = result.output.splitlines()
+    assert "cat:nope" in lines[0] and "is not one of" in lines[0]
+    assert lines[1] == "  换号 cat:nope prio:urgent"
+    assert lines[2] == "       ^^^^^^^^"  # under the term: 换号 is four columns wide

@@ -44,6 +44,7 @@ def cancel_a_clean_number(folder: Path) -> int:
     and is no one else's."""
     from linkdesk.intel.sandbox import change
     from linkdesk.server.crypto import KeyRing, aad
+    from linkdesk.server.data_keys import open_sealed
     from linkdesk.server.db import make_engine, make_session_factory
     from linkdesk.server.keys import open_keyring
     from linkdesk.server.runner import embedded_settings
@@ -60,7 +61,8 @@ def cancel_a_clean_number(folder: Path) -> int:
         for binding_id, blob, report in candidates:
             report = json.loads(report) if isinstance(report, str) else report
             if report["reassigned"] == "no" and report["line_status"] == "normal":
-                number = keyring.decrypt(blob, aad("phone_bindings", "phone_enc", binding_id))
+                with engine.connect() as conn:
+                    number = open_sealed(conn, keyring, blob, aad("phone_bindings", "phone_enc", binding_id))
                 with make_session_factory(engine)() as session, session.begin():
                     change(session, keyring, number, cancelled_at=datetime.now(UTC) - timedelta(minutes=5))
                 return binding_id

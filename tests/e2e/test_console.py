@@ -39,10 +39,12 @@ class Terminal:
         """Type into a screen that has just opened. Textual moves focus a moment after a
         screen appears, and keys sent before that are dropped; a person would look for
         the cursor first, so retype until the text shows."""
-        for _ in range(10):
+        for _ in range(5):
             self.type(text)
             try:
-                wait_for(lambda: shows in self.screen(), 2, what=shows)
+                # long enough for a loaded machine to draw it: typing it twice would
+                # put the text in the field twice
+                wait_for(lambda: shows in self.screen(), 10, what=shows)
                 return
             except AssertionError:
                 continue

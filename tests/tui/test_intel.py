@@ -89,6 +89,23 @@ async def scroll_to(pilot: Any, block: NumberIntel) -> None:
     await pilot.pause()
 
 
+async def active_block(pilot: Any, screen: Any) -> NumberIntel:
+    """The block of the number in use, scrolled into view, once the panel has been drawn
+    again (it recomposes after each answer: a block found earlier may be on its way out)."""
+
+    def drawn() -> NumberIntel | None:
+        for block in screen.query(NumberIntel):
+            if block.number.status is BindingStatus.ACTIVE and block.is_attached:
+                return block
+        return None
+
+    await wait_for(pilot, lambda: drawn() is not None)
+    block = drawn()
+    assert block is not None
+    await scroll_to(pilot, block)
+    return block
+
+
 async def test_the_panel_explains_a_recycled_number(desk: Desk, make_app: Any) -> None:
     ref = await recycled_case(desk.client())
     intel = await desk.client().case_intel(ref)
@@ -155,8 +172,7 @@ async def test_v_rechecks_now_and_the_checked_time_follows(desk: Desk, make_app:
         await pilot.press("v")
         await wait_for(pilot, lambda: panel.state == "ready" and f"checked {when(later)} via sandbox" in panel_text(screen))
         # the numbers in use are checked again (an old, re-issued binding keeps its last check)
-        active = next(b for b in screen.query(NumberIntel) if b.number.status is BindingStatus.ACTIVE)
-        await scroll_to(pilot, active)
+        active = await active_block(pilot, screen)
         assert f"checked {when(later)} via sandbox" in block_text(active)
         assert f"checked {when(later)} via sandbox" in _plain(app)
         assert f"checked {when(NOW)} via" not in block_text(active)
@@ -176,11 +192,11 @@ async def test_a_provider_that_is_down_says_so_and_the_console_keeps_working(des
         await wait_for(pilot, lambda: panel.state == "ready")
         await pilot.press("v")
         await wait_for(pilot, lambda: panel.state == "ready" and "intel unavailable" in panel_text(screen))
-        active = next(b for b in screen.query(NumberIntel) if b.number.status is BindingStatus.ACTIVE)
-        await scroll_to(pilot, active)
+        active = await active_block(pilot, screen)
         text = _plain(app)
         assert "intel unavailable: aliyun: circuit open, retry in 60 s" in text
-        assert "risk " in block_text(active) and "checked " in block_text(active)  # the last answer stays
+        # the last answer stays
+        await wait_for(pilot, lambda: "risk " in block_text(active) and "checked " in block_text(active))
         assert not [note for note in app.notes if note[0] == "error"]  # in the panel, not a crash or a toast
         # the console still answers: a comment dialog opens and closes, back to the inbox
         await pilot.press("c")
@@ -291,8 +307,7 @@ async def test_hostile_text_from_a_provider_is_inert(desk: Desk, make_app: Any) 
         await wait_for(pilot, lambda: panel.state == "ready")
         await pilot.press("v")
         await wait_for(pilot, lambda: panel.state == "ready" and "boom" in panel_text(screen))
-        active = next(b for b in screen.query(NumberIntel) if b.number.status is BindingStatus.ACTIVE)
-        await scroll_to(pilot, active)
+        active = await active_block(pilot, screen)
         text = _plain(app)
         assert f"checked {when(NOW)} via" in text
         assert "[@click=app.quit]boom[/] [b]x\ufffd]52;c;AAAA\ufffd" in text  # literal, cleaned

@@ -163,6 +163,7 @@ def test_key_file_and_env_hold_several_versions(tmp_path: Path) -> None:
         (f"2 {b64(b'short')}", "holds 5 bytes"),
         ("2 not-base64!", "not valid base64"),
     ],
+    ids=["duplicate", "version-0", "short", "not-base64"],  # stable ids: the keys are random
 )
 def test_malformed_entries_are_refused_without_showing_keys(tmp_path: Path, content: str, problem: str) -> None:
     path = tmp_path / "master.key"

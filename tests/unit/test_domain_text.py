@@ -66,9 +66,12 @@ def test_every_cjk_substring_of_two_or_more_is_a_phrase_of_the_indexed_tokens(te
 
 
 def test_privacy_requests_are_due_in_fifteen_days_whatever_the_priority():
-    received = datetime(2026, 1, 5, tzinfo=UTC)
-    assert due_at(CaseCategory.PRIVACY_REQUEST, Priority.URGENT, received) == received + timedelta(days=15)
-    assert due_at(CaseCategory.REBIND, Priority.URGENT, received) == received + timedelta(hours=4)
+    # business time on the mainland calendar since issue 5 (more in tests/unit/test_sla.py)
+    received = datetime(2026, 1, 5, tzinfo=UTC)  # Monday 08:00 in Shanghai
+    end_of_15th_working_day = datetime(2026, 1, 26, 10, tzinfo=UTC)  # 18:00 in Shanghai
+    assert due_at(CaseCategory.PRIVACY_REQUEST, Priority.URGENT, received) == end_of_15th_working_day
+    assert due_at(CaseCategory.PRIVACY_REQUEST, Priority.LOW, received) == end_of_15th_working_day
+    assert due_at(CaseCategory.REBIND, Priority.URGENT, received) == datetime(2026, 1, 5, 5, tzinfo=UTC)
 
 
 def test_remaining_time_is_compact_and_signed():

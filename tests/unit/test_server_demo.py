@@ -12,6 +12,7 @@ from linkdesk.domain.cases import CaseCategory, CaseStatus, Priority
 from linkdesk.domain.phones import normalise
 from linkdesk.server import demo_data
 from linkdesk.server.crypto import KeyRing, aad
+from linkdesk.server.data_keys import open_sealed
 from linkdesk.server.db import make_engine, migrate
 from linkdesk.server.demo import bulk_generate, seed_demo
 
@@ -53,11 +54,12 @@ def test_seed_is_deterministic_and_covers_everything(tmp_path: Path) -> None:
                 "SELECT count(*) FROM cases c JOIN phone_bindings b ON b.id = c.binding_id "
                 "WHERE c.category = 'recycled_number' AND b.status != 'reassigned'")).scalar()
             row = conn.execute(sa.text("SELECT id, phone_enc FROM cases WHERE phone_enc IS NOT NULL LIMIT 1")).one()
+            number = open_sealed(conn, ring, row.phone_enc, aad("cases", "phone_enc", row.id))
         assert cats == {str(c) for c in CaseCategory}
         assert statuses == {str(s) for s in CaseStatus}
         assert prios == {str(p) for p in Priority}
         assert unassigned > 0 and overdue > 0 and recycled_ok == 0
-        assert normalise(ring.decrypt(row.phone_enc, aad("cases", "phone_enc", row.id)))
+        assert normalise(number)
         engine.dispose()
     assert summaries[0] == summaries[1]
     assert any(n[:2] in demo_data.COMPOUND_SURNAMES for n in summaries[0].names)

@@ -16,10 +16,12 @@ import typer
 from linkdesk import __version__
 from linkdesk.cli.agents import agents_app
 from linkdesk.cli.audit import audit_app
+from linkdesk.cli.borrowers import borrowers_app
 from linkdesk.cli.cases import cases_app
 from linkdesk.cli.common import Session, first_error
 from linkdesk.cli.keys import keys_app
 from linkdesk.cli.monitor import monitor_command
+from linkdesk.cli.outbox import outbox_command
 from linkdesk.cli.serving import desk_app, desk_service_command, serve_command
 from linkdesk.config import DeskMode, DeskSettings, Settings
 from linkdesk.desks import DEFAULT_DESK, DEMO_DESK, DeskChoice, connector, label
@@ -33,9 +35,11 @@ app.add_typer(cases_app, name="cases")
 app.add_typer(agents_app, name="agents")
 app.add_typer(keys_app, name="keys")
 app.add_typer(audit_app, name="audit")
+app.add_typer(borrowers_app, name="borrowers")
 app.add_typer(desk_app, name="desk")
 app.command("serve")(serve_command)
 app.command("monitor")(monitor_command)
+app.command("outbox")(outbox_command)
 app.command("desk-service", hidden=True)(desk_service_command)
 
 

@@ -22,6 +22,10 @@ def cases_list(
     risk_min: Annotated[
         int | None, typer.Option("--risk-min", min=0, max=100, help="Only cases with a risk score of at least this.")
     ] = None,
+    filter_text: Annotated[
+        str | None,
+        typer.Option("--filter", "-f", help="The filter language, e.g. 'cat:rebind prio:urgent' (docs/filters.md)."),
+    ] = None,
     limit: Annotated[int, typer.Option(min=1, max=10_000, help="At most this many cases.")] = 50,
     as_json: Annotated[bool, typer.Option("--json", help="One JSON document on stdout.")] = False,
 ) -> None:
@@ -30,8 +34,12 @@ def cases_list(
 
     from linkdesk.domain.views import CaseQuery
 
+    if filter_text:
+        _check_filter(filter_text)
     try:
-        case_query = CaseQuery(state=state, category=category, assignee=assignee, q=query, risk_min=risk_min)
+        case_query = CaseQuery(
+            state=state, category=category, assignee=assignee, q=query, risk_min=risk_min, filter=filter_text or None
+        )
     except ValidationError as exc:
         raise typer.BadParameter(first_error(exc)) from None
 
@@ -64,6 +72,30 @@ def cases_list(
                 ]
             )
         )
+
+
+def _check_filter(text: str) -> None:
+    """Refuse a bad filter before any request: the message, and the filter with a caret
+    under each bad term (digits of a possible number masked); exit code 2."""
+    import re
+
+    from rich.cells import cell_len
+
+    from linkdesk.domain.filters import parse
+
+    errors = parse(text).errors
+    if not errors:
+        return
+    def mask(match: re.Match[str]) -> str:
+        return match.group() if re.fullmatch(r"\d{4}-\d{2}-\d{2}", match.group()) else re.sub(r"\d", "•", match.group())
+
+    shown = clean_line(re.sub(r"\d[\d\- ]{5,}\d", mask, text))
+    for error in errors:
+        typer.echo(f"error: bad filter: {clean_line(error.term)}: {clean_line(error.message)}", err=True)
+        typer.echo(f"  {shown}", err=True)
+        before = cell_len(shown[: error.start])
+        typer.echo("  " + " " * before + "^" * max(1, cell_len(shown[error.start:error.end])), err=True)
+    raise typer.Exit(2)
 
 
 @cases_app.command("show")

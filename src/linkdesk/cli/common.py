@@ -57,7 +57,8 @@ def run(coroutine: Any) -> Any:
 
 def intel_options() -> dict[str, Any]:
     """Intel settings from the environment: ``LINKDESK_INTEL_PROVIDER`` (sandbox, aliyun,
-    twilio) and ``LINKDESK_RISK_POLICY`` (a TOML file merged over the packaged policy)."""
+    twilio), ``LINKDESK_RISK_POLICY`` and ``LINKDESK_SLA_POLICY`` (TOML files merged over
+    the packaged policies)."""
     import os
 
     options: dict[str, Any] = {}
@@ -69,6 +70,9 @@ def intel_options() -> dict[str, Any]:
     policy = (os.environ.get("LINKDESK_RISK_POLICY") or "").strip()
     if policy:
         options["risk_policy"] = Path(policy)
+    sla_policy = (os.environ.get("LINKDESK_SLA_POLICY") or "").strip()
+    if sla_policy:
+        options["sla_policy"] = Path(sla_policy)
     return options
 
 

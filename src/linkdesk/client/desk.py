@@ -19,20 +19,37 @@ from linkdesk import __version__
 from linkdesk.client.errors import DeskError, DeskUnavailable, error_for
 from linkdesk.domain.agents import Agent, AgentCreate, AgentPatch, AgentWithToken
 from linkdesk.domain.audit import AuditAction, AuditRecord, ChainState
+from linkdesk.domain.bulk import BulkAction, BulkChange, BulkRequest, UndoResult
 from linkdesk.domain.cases import Case, CaseCreate, CaseEvent, CasePatch, CaseSummary, EventCreate
 from linkdesk.domain.contact import (
     ContactCheck,
+    ContactCheckRequest,
+    ContactCreate,
+    ContactEntry,
     DoNotContact,
     DoNotContactCreate,
     DoNotContactReason,
+    MaskedCall,
+    MaskedCallCreate,
+    MaskedCallList,
 )
 from linkdesk.domain.desk_policy import DeskPolicy, DeskPolicyPatch
 from linkdesk.domain.number_intel import BindingIntel, BindingIntelList
 from linkdesk.domain.paging import Page
 from linkdesk.domain.permissions import Me
+from linkdesk.domain.playbook import PlaybookState
+from linkdesk.domain.privacy_requests import (
+    BorrowerCorrection,
+    BorrowerDetail,
+    Erasure,
+    ErasureRequest,
+    LegalHold,
+    LegalHoldCreate,
+)
 from linkdesk.domain.problems import PROBLEM_MEDIA_TYPE, Problem
+from linkdesk.domain.rebind import FactorCreate, FactorKind, OutboxMessage, Rebind
 from linkdesk.domain.reveal import Revealed, RevealField, RevealReason
-from linkdesk.domain.views import CaseQuery, View
+from linkdesk.domain.views import CaseCount, CaseQuery, View
 
 API_PREFIX = "/api/v1"
 DEFAULT_TIMEOUT = httpx.Timeout(10.0, connect=3.0)
@@ -174,6 +191,13 @@ class DeskClient:
         response = await self._request("GET", "/cases", params=params)
         return self._parse(Page[CaseSummary], response.json())
 
+    async def count_cases(self, query: CaseQuery | None = None) -> CaseCount:
+        """How many cases a query's ``state`` and ``filter`` match, up to the desk's cap."""
+        query = query or CaseQuery()
+        params = {"state": str(query.state)} | ({"filter": query.filter} if query.filter else {})
+        response = await self._request("GET", "/cases/count", params=params)
+        return self._parse(CaseCount, response.json())
+
     async def get_case(self, ref: str) -> Case:
         return await self._get_model(f"/cases/{ref}", Case)
 
@@ -259,6 +283,185 @@ class DeskClient:
         body = {"binding": binding} if binding else {}
         response = await self._request("POST", f"/cases/{ref}/contact-check", json=body, idempotent=True)
         return self._parse(ContactCheck, response.json())
+
+    # -- bulk changes (issue 5) ------------------------------------------------------
+
+    async def bulk_change(
+        self, refs: list[str], action: BulkAction, value: str | None = None,
+        *, idempotency_key: str | None = None,
+    ) -> BulkChange:
+        """One action on many cases; each case's outcome is in ``results``."""
+        body = BulkRequest(refs=refs, action=action, value=value)
+        response = await self._request(
+            "POST", "/cases/bulk", json=body.model_dump(mode="json"),
+            headers={"Idempotency-Key": idempotency_key or str(uuid.uuid4())}, idempotent=True,
+        )
+        return self._parse(BulkChange, response.json())
+
+    async def undo_bulk_change(self, bulk_id: int) -> UndoResult:
+        """Undo the caller's last bulk change (not retried: a repeat is refused)."""
+        response = await self._request("POST", f"/bulk-changes/{bulk_id}/undo", idempotent=False)
+        return self._parse(UndoResult, response.json())
+
+    # -- recycled-number playbook (issue 5) ---------------------------------------------
+
+    async def playbook(self, ref: str, *, language: str = "en") -> PlaybookState:
+        """The playbook's steps and what runs next (with the reply's text when it is next)."""
+        response = await self._request("GET", f"/cases/{ref}/playbook", params={"language": language})
+        return self._parse(PlaybookState, response.json())
+
+    async def playbook_next(self, ref: str, *, language: str = "en", reply: str | None = None) -> PlaybookState:
+        """Run the playbook's next step (exactly one) and answer the new state. Safe to
+        repeat: the desk runs a step once, so a lost answer is retried."""
+        body: dict[str, str] = {"language": language}
+        if reply is not None:
+            body["reply"] = reply
+        response = await self._request(
+            "POST", f"/cases/{ref}/playbook/next", json=body, idempotent=True, timeout=CHECK_TIMEOUT
+        )
+        return self._parse(PlaybookState, response.json())
+
+    # -- rebinds and the SMS outbox (issue 5) ------------------------------------------
+
+    async def start_rebind(self, ref: str, phone: str, *, idempotency_key: str | None = None) -> Rebind:
+        """Start changing the case's borrower's number to ``phone`` (never echoed back)."""
+        response = await self._request(
+            "POST", f"/cases/{ref}/rebinds", json={"phone": phone},
+            headers={"Idempotency-Key": idempotency_key or str(uuid.uuid4())}, idempotent=True,
+        )
+        return self._parse(Rebind, response.json())
+
+    async def get_rebind(self, rebind_id: int) -> Rebind:
+        return await self._get_model(f"/rebinds/{rebind_id}", Rebind)
+
+    async def send_rebind_code(self, rebind_id: int, factor: FactorKind | str) -> Rebind:
+        """Send a one-time code for ``otp_new`` or ``otp_old``. Not retried: a repeat within
+        a minute is refused (``RateLimited``)."""
+        response = await self._request(
+            "POST", f"/rebinds/{rebind_id}/codes", json={"factor": str(factor)}, idempotent=False
+        )
+        return self._parse(Rebind, response.json())
+
+    async def record_rebind_factor(self, rebind_id: int, factor: FactorCreate) -> Rebind:
+        """Record one factor; not retried (a code attempt counts once)."""
+        response = await self._request(
+            "POST", f"/rebinds/{rebind_id}/factors", json=factor.model_dump(mode="json", exclude_none=True),
+            idempotent=False, timeout=CHECK_TIMEOUT,
+        )
+        return self._parse(Rebind, response.json())
+
+    async def complete_rebind(self, rebind_id: int) -> Rebind:
+        response = await self._request("POST", f"/rebinds/{rebind_id}/complete", idempotent=False)
+        return self._parse(Rebind, response.json())
+
+    async def approve_rebind(self, rebind_id: int) -> Rebind:
+        response = await self._request("POST", f"/rebinds/{rebind_id}/approve", idempotent=False)
+        return self._parse(Rebind, response.json())
+
+    async def cancel_rebind(self, rebind_id: int, reason: str = "") -> Rebind:
+        response = await self._request(
+            "POST", f"/rebinds/{rebind_id}/cancel", json={"reason": reason}, idempotent=False
+        )
+        return self._parse(Rebind, response.json())
+
+    async def sms_outbox(
+        self, *, case: str | None = None, cursor: str | None = None, limit: int = 50
+    ) -> Page[OutboxMessage]:
+        """The sandbox SMS provider's outbox, newest first (recipients masked)."""
+        params: dict[str, str | int] = {"limit": limit}
+        if case:
+            params["case"] = case
+        if cursor:
+            params["cursor"] = cursor
+        response = await self._request("GET", "/sms-outbox", params=params)
+        return self._parse(Page[OutboxMessage], response.json())
+
+    # -- privacy requests (borrowers) -------------------------------------------------
+
+    async def get_borrower(self, ref: str) -> BorrowerDetail:
+        return await self._get_model(f"/borrowers/{ref}", BorrowerDetail)
+
+    async def correct_borrower(self, ref: str, correction: BorrowerCorrection, *, version: int) -> BorrowerDetail:
+        response = await self._request(
+            "PATCH", f"/borrowers/{ref}", json=correction.model_dump(mode="json", exclude_none=True),
+            headers={"If-Match": f'"{version}"'},
+        )
+        return self._parse(BorrowerDetail, response.json())
+
+    async def export_borrower(self, ref: str) -> dict[str, Any]:
+        """Everything the desk holds about the borrower, decrypted (recorded as ``export``)."""
+        response = await self._request("GET", f"/borrowers/{ref}/export")
+        return dict(response.json())
+
+    async def erase_borrower(self, ref: str, request: ErasureRequest) -> Erasure:
+        response = await self._request(
+            "POST", f"/borrowers/{ref}/erase", json=request.model_dump(mode="json"), idempotent=False
+        )
+        return self._parse(Erasure, response.json())
+
+    async def legal_holds(self, ref: str) -> list[LegalHold]:
+        response = await self._request("GET", f"/borrowers/{ref}/holds")
+        return [self._parse(LegalHold, item) for item in response.json()]
+
+    async def place_legal_hold(
+        self, ref: str, hold: LegalHoldCreate, *, idempotency_key: str | None = None
+    ) -> LegalHold:
+        response = await self._request(
+            "POST", f"/borrowers/{ref}/holds", json=hold.model_dump(mode="json"),
+            headers={"Idempotency-Key": idempotency_key or str(uuid.uuid4())},
+        )
+        return self._parse(LegalHold, response.json())
+
+    async def lift_legal_hold(self, ref: str, hold_id: int) -> None:
+        await self._request("DELETE", f"/borrowers/{ref}/holds/{hold_id}")
+
+    # -- contact log and masked calls (issue 5) ----------------------------------------
+
+    async def check_contact(self, ref: str, request: ContactCheckRequest) -> ContactCheck:
+        """The full compliance check for a contact (channel, party) about to be made."""
+        response = await self._request(
+            "POST", f"/cases/{ref}/contact-check", json=request.model_dump(mode="json", exclude_none=True),
+            idempotent=True,
+        )
+        return self._parse(ContactCheck, response.json())
+
+    async def log_contact(
+        self, ref: str, data: ContactCreate, *, idempotency_key: str | None = None
+    ) -> ContactEntry:
+        """Log a contact; :class:`~linkdesk.client.errors.ContactRefused` names the rule."""
+        response = await self._request(
+            "POST", f"/cases/{ref}/contacts", json=data.model_dump(mode="json", exclude_none=True),
+            headers={"Idempotency-Key": idempotency_key or str(uuid.uuid4())}, idempotent=True,
+        )
+        return self._parse(ContactEntry, response.json())
+
+    async def case_contacts(self, ref: str, *, cursor: str | None = None, limit: int = 50) -> Page[ContactEntry]:
+        params: dict[str, str | int] = {"limit": limit} | ({"cursor": cursor} if cursor else {})
+        response = await self._request("GET", f"/cases/{ref}/contacts", params=params)
+        return self._parse(Page[ContactEntry], response.json())
+
+    async def borrower_contacts(
+        self, borrower: str, *, cursor: str | None = None, limit: int = 50
+    ) -> Page[ContactEntry]:
+        params: dict[str, str | int] = {"limit": limit} | ({"cursor": cursor} if cursor else {})
+        response = await self._request("GET", f"/borrowers/{borrower}/contacts", params=params)
+        return self._parse(Page[ContactEntry], response.json())
+
+    async def request_masked_call(self, ref: str, data: MaskedCallCreate) -> MaskedCall:
+        """A privacy number X to reach the borrower from ``agent_line``. Not retried: a
+        repeat would bind a second number."""
+        response = await self._request(
+            "POST", f"/cases/{ref}/masked-calls", json=data.model_dump(mode="json", exclude_none=True),
+            idempotent=False, timeout=CHECK_TIMEOUT,
+        )
+        return self._parse(MaskedCall, response.json())
+
+    async def masked_calls(self, *, case: str | None = None) -> list[MaskedCall]:
+        response = await self._request("GET", "/masked-calls", params={"case": case} if case else None)
+        return self._parse(MaskedCallList, response.json()).items
+
+    async def end_masked_call(self, call_id: int) -> None:
+        await self._request("DELETE", f"/masked-calls/{call_id}", timeout=CHECK_TIMEOUT)
 
     # -- plumbing ---------------------------------------------------------------------
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from linkdesk.domain import problems
 from linkdesk.domain.problems import FieldError, Problem
 
@@ -67,6 +69,42 @@ class Undecryptable(Conflict):
     """409: a stored value fails to decrypt (altered, or under a key the desk lacks)."""
 
 
+class BorrowerErased(ProblemError):
+    """410: the borrower was erased (their data key destroyed); nothing of theirs reads."""
+
+
+class LegalHoldActive(Conflict):
+    """409: a legal hold blocks the erasure; the problem's ``reason`` says why."""
+
+
+class ContactRefused(Conflict):
+    """409: a collection rule refuses the contact; :attr:`rule` names it (``quiet_hours``,
+    ``daily_call_limit``, ``not_debtor``, ``do_not_contact``, ``stop_contact``, …) and
+    :attr:`allowed_from` says when it becomes allowed, for the time rules."""
+
+    @property
+    def rule(self) -> str | None:
+        value = getattr(self.problem, "rule", None)
+        return str(value) if value is not None else None
+
+    @property
+    def allowed_from(self) -> datetime | None:
+        value = getattr(self.problem, "allowed_from", None)
+        try:
+            return datetime.fromisoformat(str(value)) if value else None
+        except ValueError:
+            return None
+
+
+class CallingFailed(ProblemError):
+    """502: the masked-calling provider could not bind or unbind; :attr:`code` is its code."""
+
+    @property
+    def code(self) -> str | None:
+        value = getattr(self.problem, "code", None)
+        return str(value) if value is not None else None
+
+
 class RateLimited(ProblemError):
     """429: too many requests of this kind; :attr:`retry_after` says when to try again."""
 
@@ -107,10 +145,14 @@ _BY_STATUS: dict[int, type[ProblemError]] = {
 _BY_TYPE: dict[str, type[ProblemError]] = {
     problems.CASE_CLOSED: CaseClosed,
     problems.UNDECRYPTABLE: Undecryptable,
+    problems.CONTACT_REFUSED: ContactRefused,
+    problems.CALLING_FAILED: CallingFailed,
+    problems.ERASED: BorrowerErased,
+    problems.LEGAL_HOLD: LegalHoldActive,
 }
 
 
 def error_for(problem: Problem) -> ProblemError:
-    if problem.status >= 500:
+    if problem.status >= 500 and problem.type != problems.CALLING_FAILED:
         return ServerError(problem)
     return (_BY_TYPE.get(problem.type) or _BY_STATUS.get(problem.status, ProblemError))(problem)

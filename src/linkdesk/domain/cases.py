@@ -75,6 +75,7 @@ class EventKind(enum.StrEnum):
 
 Subject = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
 Body = Annotated[str, StringConstraints(max_length=20_000)]
+Tag = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=40)]
 
 
 class CaseSummary(BaseModel):
@@ -93,6 +94,15 @@ class CaseSummary(BaseModel):
     risk: int | None = None
     """The highest current risk score (0–100) of the case's numbers; None until scored."""
     sla_due_at: datetime
+    """When the resolution is due (business time, moved out by pauses; docs/sla.md)."""
+    first_response_due_at: datetime | None = None
+    """When the first public reply is due; None for cases from before SLAs."""
+    first_responded_at: datetime | None = None
+    sla_paused: bool = False
+    """Pending on the customer: the SLA clocks are stopped."""
+    sla_soon_at: datetime | None = None
+    """From when the resolution counts as due soon (the policy's ``soon_hours`` of
+    business time before ``sla_due_at``): the console colours by it without a calendar."""
     created_at: datetime
     updated_at: datetime
 
@@ -116,6 +126,13 @@ class Case(BaseModel):
     """The highest current risk score of the borrower's active numbers and the case's own
     number (see ``GET /cases/{ref}/intel`` for the signals); None until scored."""
     sla_due_at: datetime
+    """When the resolution is due (business time, moved out by pauses; docs/sla.md)."""
+    first_response_due_at: datetime | None = None
+    """When the first public reply is due; None for cases from before SLAs."""
+    first_responded_at: datetime | None = None
+    sla_paused: bool = False
+    """Pending on the customer: the SLA clocks are stopped."""
+    sla_soon_at: datetime | None = None
     created_at: datetime
     updated_at: datetime
     version: int
@@ -147,6 +164,9 @@ class CasePatch(BaseModel):
     priority: Priority | None = None
     subject: Subject | None = None
     assignee: str | None = None
+    tags: list[Tag] | None = Field(
+        default=None, max_length=20, description="The whole new list of tags"
+    )
 
 
 class EventCreate(BaseModel):

@@ -39,5 +39,13 @@ CASE_CLOSED = problem_type("case-closed")
 NOT_LINKED = problem_type("not-linked")
 UNDECRYPTABLE = problem_type("undecryptable")
 RATE_LIMITED = problem_type("rate-limited")
+ERASED = problem_type("erased")
+"""410: the borrower was erased (their data key destroyed); nothing of theirs can be read."""
+LEGAL_HOLD = problem_type("legal-hold")
+"""409: a legal hold blocks the erasure; ``hold`` and ``reason`` name it."""
 CONFLICT = problem_type("conflict")
 INTERNAL = problem_type("internal")
+CONTACT_REFUSED = problem_type("contact-refused")
+"""409: a collection rule refuses the contact; ``rule`` names it (issue 5)."""
+CALLING_FAILED = problem_type("calling-failed")
+"""502: the masked-calling provider could not bind or unbind; ``code`` is its code."""

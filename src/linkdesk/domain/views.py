@@ -43,6 +43,9 @@ class CaseQuery(BaseModel):
     risk_min: int | None = Field(default=None, ge=0, le=100)
     """Only cases whose risk score is at least this (``risk:>=60`` in the inbox filter);
     cases never scored do not match."""
+    filter: str | None = Field(default=None, max_length=500)
+    """The filter language (docs/filters.md), on top of the fields above; a ``status:``
+    term replaces ``state``."""
     sort: CaseSort = CaseSort.UPDATED_DESC
 
     def params(self) -> dict[str, str]:
@@ -52,6 +55,13 @@ class CaseQuery(BaseModel):
             for key, value in self.model_dump(mode="json", exclude_defaults=True).items()
             if value is not None
         }
+
+
+class CaseCount(BaseModel):
+    """``GET /cases/count``: how many cases match, up to a cap (then ``capped``)."""
+
+    count: int
+    capped: bool = False
 
 
 class View(BaseModel):
@@ -86,6 +96,8 @@ def builtin_views() -> list[tuple[str, str, CaseQuery]]:
         ("unassigned", "Unassigned", CaseQuery(assignee="none")),
         ("urgent", "Urgent", CaseQuery(priority=Priority.URGENT)),
         ("risk_alerts", "Open risk alerts", CaseQuery(category=CaseCategory.RISK_ALERT)),
+        # open, resolution or first response due before today's working hours end, or overdue
+        ("breaching_today", "Breaching today", CaseQuery(filter="sla:today", sort=CaseSort.DUE)),
     ]
     views += [(f"cat:{cat}", CATEGORY_TITLES[cat], CaseQuery(category=cat)) for cat in CaseCategory]
     return views

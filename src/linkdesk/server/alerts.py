@@ -203,7 +203,7 @@ def _open_case(
     values["risk_score"] = assessment.score if assessment is not None else None
     case_id = session.execute(insert(CaseRow).values(**values).returning(CaseRow.id)).scalar_one()
     session.execute(
-        update(CaseRow).where(CaseRow.id == case_id).values(**phone_columns(keyring, e164, case_id))
+        update(CaseRow).where(CaseRow.id == case_id).values(**phone_columns(keyring, e164, case_id, session=session, borrower_id=bound.borrower_id))
         .execution_options(synchronize_session=False)
     )
     data: dict[str, Any] = {"binding": f"P-{bound.binding_id}", "change": change.kind}

@@ -28,17 +28,22 @@ from sqlalchemy import Engine
 
 from linkdesk import __version__
 from linkdesk.domain.risk import load_policy
+from linkdesk.domain.sla_policy import load_policy as load_sla_policy
 from linkdesk.intel.base import IntelProvider
-from linkdesk.server import idempotency, keys, problems
+from linkdesk.server import idempotency, keys, problems, sla
 from linkdesk.server.api import (
     agents,
     audit,
+    borrowers,
+    bulk,
     cases,
+    contact,
     desk,
     do_not_contact,
     events,
     health,
     intel,
+    playbook,
     reveal,
     views,
 )
@@ -65,6 +70,7 @@ def create_app(
     keyring = keys.open_keyring(engine, settings, keyring)
     session_factory = make_session_factory(engine)
     policy = load_policy(settings.risk_policy)
+    sla.use_policy(load_sla_policy(settings.sla_policy))  # issue 5: raises SlaPolicyError naming the key
     if intel_provider is None:
         from linkdesk.intel.registry import build_provider
 
@@ -86,14 +92,26 @@ def create_app(
                 recheck_after=timedelta(minutes=settings.monitor_recheck_after),
                 batch=settings.monitor_batch, timeout=settings.intel_timeout,
             ))
+        sweeper = None
+        if settings.sla_sweep_every > 0:  # issue 5: SLA breaches become timeline events
+            sweeper = asyncio.create_task(sla.run_forever(
+                engine, every=timedelta(seconds=settings.sla_sweep_every), clock=clock,
+            ))
         try:
             yield
         finally:
+            if sweeper is not None:
+                sweeper.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await sweeper
             if monitor is not None:
                 monitor.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
                     await monitor
             await app.state.intel_provider.aclose()
+            calling = getattr(app.state, "calling_provider", None)  # built on first masked call
+            if calling is not None:
+                await calling.aclose()
             engine.dispose()
 
     app = FastAPI(
@@ -111,8 +129,13 @@ def create_app(
     app.state.clock = clock
     app.state.intel_provider = intel_provider
     app.state.risk_policy = policy
-    for module in (health, agents, views, cases, events, reveal, intel, do_not_contact, audit, desk):
+    for module in (health, agents, views, bulk, cases, events, reveal, intel, do_not_contact, contact, audit, desk,
+                   borrowers):
         app.include_router(module.router, prefix=API_PREFIX)
+    app.include_router(playbook.router, prefix=API_PREFIX)  # issue 5: recycled-number playbook
+    from linkdesk.server.api import rebind as rebind_api  # issue 5: rebinds, SMS outbox
+
+    app.include_router(rebind_api.router, prefix=API_PREFIX)
     problems.install(app)
     app.add_middleware(VersionHeader)
     return app

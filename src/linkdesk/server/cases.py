@@ -27,11 +27,11 @@ from linkdesk.domain.phones import (
 )
 from linkdesk.domain.refs import InvalidRef, borrower_ref, case_ref, parse_borrower_ref, parse_case_ref
 from linkdesk.domain.search import index_tokens
-from linkdesk.domain.sla import due_at
 from linkdesk.domain.workflow import InvalidTransition, check_transition, is_open
-from linkdesk.server import tallies
+from linkdesk.server import sla, tallies
 from linkdesk.server.agents import Caller, agent_id_by_name
 from linkdesk.server.crypto import DecryptionFailed, KeyRing, aad
+from linkdesk.server.data_keys import open_sealed, seal_for
 from linkdesk.server.errors import (
     InvalidTransitionProblem,
     NotFound,
@@ -48,15 +48,21 @@ def case_id_of(ref: str) -> int:
         raise NotFound(f"no case {ref!r}") from None
 
 
-def phone_columns(keyring: KeyRing, e164: str | None, case_id: int) -> dict[str, Any]:
-    """The stored forms of a case's number: sealed, blind-indexed, masked, last four, and
-    the key version both were made under."""
+def phone_columns(
+    keyring: KeyRing, e164: str | None, case_id: int, *, session: Session | None = None,
+    borrower_id: int | None = None,
+) -> dict[str, Any]:
+    """The stored forms of a case's number: sealed (under its borrower's data key when the
+    case has a borrower and ``session`` is given, else the master key), blind-indexed,
+    masked, last four, and the key version the index was made under."""
     version = keyring.writing_version()
     if e164 is None:
         return {"phone_enc": None, "phone_index": None, "phone_masked": None, "phone_last4": None,
                 "key_version": version}
+    where = aad("cases", "phone_enc", case_id)
+    owner = borrower_id if session is not None else None
     return {
-        "phone_enc": keyring.encrypt(e164, aad("cases", "phone_enc", case_id), version=version),
+        "phone_enc": seal_for(session, keyring, owner, e164, where, version=version),  # type: ignore[arg-type]
         "phone_index": keyring.blind_index(e164, version=version),
         "phone_masked": mask(e164),
         "phone_last4": last_four(e164),
@@ -93,7 +99,9 @@ def case_values(
         "assignee_id": assignee_id,
         "tags": list(tags),
         "search_tokens": index_tokens(subject, body),
-        "sla_due_at": sla_due_at or due_at(category, priority, created_at),
+        **sla.new_case_columns(category, priority, created_at),  # issue 5: SLAs
+        **({"sla_due_at": sla_due_at} if sla_due_at else {}),
+        "sla_paused_at": (updated_at or created_at) if status is CaseStatus.PENDING else None,
         "created_at": created_at,
         "updated_at": updated_at or created_at,
         "version": 1,
@@ -112,7 +120,7 @@ def find_active_binding(session: Session, keyring: KeyRing, e164: str) -> Bindin
     )
     for row in rows:  # the index is a hash: confirm on the plaintext
         try:
-            if keyring.decrypt(row.phone_enc or b"", aad("phone_bindings", "phone_enc", row.id)) == e164:
+            if open_sealed(session, keyring, row.phone_enc or b"", aad("phone_bindings", "phone_enc", row.id)) == e164:
                 return row
         except DecryptionFailed:
             continue
@@ -170,7 +178,7 @@ def create_case(
         session.execute(
             update(CaseRow)
             .where(CaseRow.id == case_id)
-            .values(**phone_columns(keyring, e164, case_id))
+            .values(**phone_columns(keyring, e164, case_id, session=session, borrower_id=borrower_id))
         )
     session.execute(
         insert(EventRow).values(
@@ -204,7 +212,10 @@ def get_case(session: Session, case_id: int) -> Case:
         assignee=assignee,
         tags=list(row.tags or []),
         risk=row.risk_score,
-        sla_due_at=row.sla_due_at,
+        **sla.summary_fields(
+            is_open=row.is_open, sla_due_at=row.sla_due_at, first_response_due_at=row.first_response_due_at,
+            first_responded_at=row.first_responded_at, sla_paused_at=row.sla_paused_at,
+        ),
         created_at=row.created_at,
         updated_at=row.updated_at,
         version=row.version,
@@ -248,7 +259,13 @@ def update_case(
     patch: CasePatch,
     expected_version: int,
     now: datetime,
+    *,
+    check_workflow: bool = True,
+    event_data: dict[str, Any] | None = None,
 ) -> None:
+    """Apply ``patch``; each change becomes a timeline event. ``check_workflow=False``
+    (undo of a bulk change) restores a status outside the workflow's transitions;
+    ``event_data`` is added to every event's data (e.g. ``{"bulk": 12}``)."""
     row = session.get(CaseRow, case_id)
     if row is None:
         raise NotFound(f"no case {case_ref(case_id)}")
@@ -259,13 +276,18 @@ def update_case(
     events: list[tuple[str, dict[str, Any]]] = []
     if "status" in fields and patch.status is not None and patch.status != row.status:
         try:
-            check_transition(CaseStatus(row.status), patch.status)
+            if check_workflow:
+                check_transition(CaseStatus(row.status), patch.status)
         except InvalidTransition as exc:
             raise InvalidTransitionProblem(str(exc), current=row.status, target=str(patch.status)) from None
         changes |= {"status": str(patch.status), "is_open": is_open(patch.status)}
         events.append(("status", {"from": row.status, "to": str(patch.status)}))
+        clocks, pauses = sla.status_change(row, str(patch.status), now)  # issue 5: SLA pauses
+        changes |= clocks
+        events += pauses
     if "priority" in fields and patch.priority is not None and patch.priority != row.priority:
         changes["priority"] = str(patch.priority)
+        changes |= sla.priority_change(row, str(patch.priority))  # issue 5: new targets
         events.append(("priority", {"from": row.priority, "to": str(patch.priority)}))
     if "subject" in fields and patch.subject is not None and patch.subject != row.subject:
         changes |= {"subject": patch.subject, "search_tokens": index_tokens(patch.subject, row.body)}
@@ -277,6 +299,14 @@ def update_case(
             events.append(
                 ("assignment", {"from": _agent_name(session, row.assignee_id), "to": _agent_name(session, assignee_id)})
             )
+    if "tags" in fields and patch.tags is not None and list(dict.fromkeys(patch.tags)) != list(row.tags or []):
+        before, after = list(row.tags or []), list(dict.fromkeys(patch.tags))
+        changes["tags"] = after
+        events.append(("tags", {
+            "from": ", ".join(before), "to": ", ".join(after),
+            "added": ", ".join(tag for tag in after if tag not in before),
+            "removed": ", ".join(tag for tag in before if tag not in after),
+        }))
     if not changes:
         return
     old_key = tallies.key(row.category, row.status, row.priority, row.assignee_id)
@@ -301,8 +331,8 @@ def update_case(
     session.execute(
         insert(EventRow),
         [
-            {"case_id": case_id, "kind": kind, "actor_id": caller.id, "body": "", "data": data,
-             "internal": False, "created_at": now}
+            {"case_id": case_id, "kind": kind, "actor_id": caller.id, "body": "",
+             "data": data | (event_data or {}), "internal": False, "created_at": now}
             for kind, data in events
         ],
     )

@@ -23,13 +23,15 @@ from linkdesk.domain.borrowers import mask_id_number, mask_name
 from linkdesk.domain.cases import CaseCategory
 from linkdesk.domain.phones import BindingStatus, describe, last_four, mask
 from linkdesk.server import demo_data as d
-from linkdesk.server import tallies
+from linkdesk.server import sla, tallies
 from linkdesk.server.cases import case_values
 from linkdesk.server.crypto import KeyRing, aad
+from linkdesk.server.data_keys import DataKeys
 from linkdesk.server.demo_intel import DemoEvidence
 from linkdesk.server.tables import (
     AgentRow,
     BindingRow,
+    BorrowerKeyRow,
     BorrowerRow,
     CaseRow,
     EventRow,
@@ -112,8 +114,12 @@ def _ensure_agents(conn: Connection, now: datetime) -> dict[str, int]:
 def _borrower_rows(
     conn: Connection, keyring: KeyRing, rng: random.Random, count: int, now: datetime,
     summary: DemoSummary, version: int | None = None, people: dict[int, tuple[str, str]] | None = None,
+    data_keys: DataKeys | None = None,
 ) -> tuple[list[dict[str, Any]], list[dict[str, Any]], list[_Binding]]:
-    """Borrowers with their number histories, as rows to insert (and who they are)."""
+    """Borrowers with their number histories, as rows to insert (and who they are). Each
+    borrower's data is sealed under a new data key; ``data_keys.issued`` holds the
+    ``borrower_keys`` rows to insert after the borrowers."""
+    data_keys = data_keys or DataKeys(keyring)
     borrower_id, binding_id = _next_id(conn, BorrowerRow), _next_id(conn, BindingRow)
     version = keyring.writing_version() if version is None else version
     taken: set[str] = set()
@@ -125,12 +131,13 @@ def _borrower_rows(
         if people is not None:
             people[borrower_id] = (name, id_number)
         created = now - timedelta(days=rng.uniform(400, 2200))
+        data_keys.issue(borrower_id, version=version, now=created)
         borrowers.append({
             "id": borrower_id,
-            "name_enc": keyring.encrypt(name, aad("borrowers", "name_enc", borrower_id), version=version),
+            "name_enc": data_keys.seal(borrower_id, name, aad("borrowers", "name_enc", borrower_id)),
             "name_masked": mask_name(name),
-            "id_number_enc": keyring.encrypt(
-                id_number, aad("borrowers", "id_number_enc", borrower_id), version=version
+            "id_number_enc": data_keys.seal(
+                borrower_id, id_number, aad("borrowers", "id_number_enc", borrower_id)
             ),
             "id_number_masked": mask_id_number(id_number),
             "created_at": created,
@@ -154,8 +161,7 @@ def _borrower_rows(
                        "phone_masked": mask(e164), "phone_last4": last_four(e164)}
             bindings.append({
                 "id": binding_id, "borrower_id": borrower_id, "key_version": version,
-                "phone_enc": keyring.encrypt(e164, aad("phone_bindings", "phone_enc", binding_id),
-                                             version=version),
+                "phone_enc": data_keys.seal(borrower_id, e164, aad("phone_bindings", "phone_enc", binding_id)),
                 "phone_index": columns["phone_index"], "phone_masked": columns["phone_masked"],
                 "last4": columns["phone_last4"], "carrier": carrier, "region": region,
                 "status": str(status), "bound_at": bound_at, "unbound_at": unbound_at,
@@ -174,8 +180,11 @@ def _seed_borrowers(
     conn: Connection, keyring: KeyRing, rng: random.Random, count: int, now: datetime,
     summary: DemoSummary, version: int | None = None,
 ) -> list[_Binding]:
-    borrowers, bindings, out = _borrower_rows(conn, keyring, rng, count, now, summary, version)
+    data_keys = DataKeys(keyring)
+    borrowers, bindings, out = _borrower_rows(conn, keyring, rng, count, now, summary, version,
+                                              data_keys=data_keys)
     conn.execute(insert(BorrowerRow.__table__), borrowers)
+    conn.execute(insert(BorrowerKeyRow.__table__), data_keys.issued)
     conn.execute(insert(BindingRow.__table__), bindings)
     return out
 
@@ -276,8 +285,9 @@ def seed_demo(
         agent_ids = [agents[name] for name, _, _ in d.AGENTS]
         version = keyring.writing_version()  # one for the whole seed: cases share binding indexes
         people: dict[int, tuple[str, str]] = {}
+        data_keys = DataKeys(keyring)
         borrower_rows, binding_rows, bindings = _borrower_rows(
-            conn, keyring, rng, borrowers, now, summary, version, people
+            conn, keyring, rng, borrowers, now, summary, version, people, data_keys
         )
         current = [b for b in bindings if b.status in ("active", "suspended")]
         recycled = [b for b in bindings if b.status == "reassigned"]
@@ -285,6 +295,7 @@ def seed_demo(
             random.Random(seed * 7919 + 1), now, keyring, version, binding_rows,
             {b.id: b.e164 for b in bindings}, people, summary,
         )
+        evidence.data_keys = data_keys
         case_id = _next_id(conn, CaseRow)
         rows, events = [], []
         for _ in range(cases):
@@ -293,8 +304,8 @@ def seed_demo(
             binding = _choose_binding(rng, CaseCategory(row["category"]), current, recycled)
             if binding is not None:
                 row.update(borrower_id=binding.borrower_id, binding_id=binding.id,
-                           phone_enc=keyring.encrypt(binding.e164, aad("cases", "phone_enc", case_id),
-                                                     version=version),
+                           phone_enc=data_keys.seal(binding.borrower_id, binding.e164,
+                                                    aad("cases", "phone_enc", case_id)),
                            **binding.columns)
                 evidence.for_case(row["category"], row["subject"], binding.id)
             events.extend(_timeline(rng, row, agent_ids, now))
@@ -305,6 +316,7 @@ def seed_demo(
             next_lifecycle_id=_next_id(conn, LifecycleRow), cases=rows,
         )
         conn.execute(insert(BorrowerRow.__table__), borrower_rows)
+        conn.execute(insert(BorrowerKeyRow.__table__), data_keys.issued)
         conn.execute(insert(BindingRow.__table__), binding_rows + extra.bindings)
         conn.execute(insert(LifecycleRow.__table__), extra.lifecycle)
         conn.execute(insert(IntelReportRow.__table__), extra.reports)
@@ -315,6 +327,7 @@ def seed_demo(
             row["risk_score"] = extra.case_risk(row.get("borrower_id"), row.get("binding_id"))
         _insert_cases(conn, rows)
         conn.execute(insert(EventRow.__table__), events)
+        sla.backfill(conn)  # issue 5: first responses and pauses from the timelines
         _fix_sequences(conn)
     summary.cases, summary.events = len(rows), len(events)
     return summary
@@ -356,9 +369,11 @@ def bulk_generate(
     by_id = {b.id: b for b in bindings}
     version = keyring.writing_version()
     with engine.begin() as conn:  # decrypt each number once, to re-encrypt per case
+        data_keys = DataKeys(keyring, conn)
+        data_keys.preload()
         for row in conn.execute(select(BindingRow.id, BindingRow.phone_enc)):
             binding = by_id[row.id]
-            binding.e164 = keyring.decrypt(row.phone_enc, aad("phone_bindings", "phone_enc", row.id))
+            binding.e164 = data_keys.open(row.phone_enc, aad("phone_bindings", "phone_enc", row.id))
             binding.columns["phone_index"] = keyring.blind_index(binding.e164, version=version)
     current = [b for b in bindings if b.status in ("active", "suspended")] or bindings
     recycled = [b for b in bindings if b.status == "reassigned"]
@@ -379,8 +394,8 @@ def bulk_generate(
                 binding = _choose_binding(rng, CaseCategory(row["category"]), current, recycled)
                 if binding is not None:
                     row.update(borrower_id=binding.borrower_id, binding_id=binding.id,
-                               phone_enc=keyring.encrypt(binding.e164, aad("cases", "phone_enc", row["id"]),
-                                                         version=version),
+                               phone_enc=data_keys.seal(binding.borrower_id, binding.e164,
+                                                        aad("cases", "phone_enc", row["id"])),
                                **binding.columns)
                 rows.append(row)
             _insert_cases(conn, rows)

@@ -40,6 +40,7 @@ from linkdesk.domain.risk import BindingFacts, assess, default_policy
 from linkdesk.intel import sandbox
 from linkdesk.server import demo_data as d
 from linkdesk.server.crypto import KeyRing, aad
+from linkdesk.server.data_keys import DataKeys
 
 CARRIERS = ("China Mobile", "China Unicom", "China Telecom")
 _STATUS_FLAGS = (("shut_down", LineStatus.SHUT_DOWN), ("abnormal", LineStatus.ABNORMAL),
@@ -89,6 +90,8 @@ class DemoEvidence:
         summary: Any,
     ) -> None:
         self.rng, self.now, self.keyring, self.version = rng, now, keyring, version
+        self.data_keys: DataKeys | None = None
+        """Set by the seed: borrowers' numbers are sealed under their data keys."""
         self.rows = {row["id"]: row for row in bindings}
         self.numbers = numbers
         self.people = people
@@ -157,6 +160,11 @@ class DemoEvidence:
 
     # -- the registry and the first scores -----------------------------------------------
 
+    def _seal(self, borrower_id: int | None, value: str, where: str) -> bytes:
+        if borrower_id is not None and self.data_keys is not None:
+            return self.data_keys.seal(borrower_id, value, where)
+        return self.keyring.encrypt(value, where, version=self.version)
+
     def _old_binding(self, borrower_id: int, bound_at: datetime, binding_id: int) -> dict[str, Any]:
         """A number the borrower had before (unbound), for a rebind's history."""
         e164 = d.mobile_number(self.rng, self.taken)
@@ -166,7 +174,7 @@ class DemoEvidence:
         version, keyring = self.version, self.keyring
         row = {
             "id": binding_id, "borrower_id": borrower_id, "key_version": version,
-            "phone_enc": keyring.encrypt(e164, aad("phone_bindings", "phone_enc", binding_id), version=version),
+            "phone_enc": self._seal(borrower_id, e164, aad("phone_bindings", "phone_enc", binding_id)),
             "phone_index": keyring.blind_index(e164, version=version), "phone_masked": mask(e164),
             "last4": last_four(e164), "carrier": carrier, "region": region,
             "status": str(BindingStatus.UNBOUND), "bound_at": bound_at, "unbound_at": bound_at,
@@ -238,10 +246,10 @@ class DemoEvidence:
             return None
         quiet = [b for b in candidates if b not in with_cases]
         chosen = self.rng.choice(sorted(quiet or candidates))
-        e164, version, keyring = self.numbers[source], self.version, self.keyring
+        e164 = self.numbers[source]
         row, model = self.rows[chosen], self.rows[source]
         row.update(
-            phone_enc=keyring.encrypt(e164, aad("phone_bindings", "phone_enc", chosen), version=version),
+            phone_enc=self._seal(row["borrower_id"], e164, aad("phone_bindings", "phone_enc", chosen)),
             phone_index=model["phone_index"], phone_masked=model["phone_masked"], last4=model["last4"],
             carrier=model["carrier"], region=model["region"],
         )
@@ -250,7 +258,7 @@ class DemoEvidence:
         for case in cases:
             if case.get("binding_id") == chosen:
                 case.update(
-                    phone_enc=keyring.encrypt(e164, aad("cases", "phone_enc", case["id"]), version=version),
+                    phone_enc=self._seal(case.get("borrower_id"), e164, aad("cases", "phone_enc", case["id"])),
                     phone_index=model["phone_index"], phone_masked=model["phone_masked"], phone_last4=model["last4"],
                 )
         return chosen

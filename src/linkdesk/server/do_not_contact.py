@@ -8,24 +8,31 @@ show); every addition and removal is in the audit chain, in the same transaction
 
 :func:`contact_check` is what every contact action asks first: it refuses a number on
 the list, a number whose risk says contact must stop, and a binding that is no longer
-the borrower's, and says why.
+the borrower's, and says why; given the attempt and the time, it also runs the
+collection rules of :mod:`linkdesk.domain.contact_rules` (debtor only, quiet hours,
+connected calls a day).
 """
 
 from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import delete, insert, select, update
+from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.orm import Session
 
+from linkdesk.domain import contact_rules
 from linkdesk.domain.audit import AuditAction
 from linkdesk.domain.contact import (
+    ContactChannel,
     ContactCheck,
+    ContactDirection,
+    ContactOutcome,
     ContactRule,
     DoNotContact,
     DoNotContactCreate,
     DoNotContactReason,
 )
+from linkdesk.domain.contact_rules import Attempt, CollectionPolicy
 from linkdesk.domain.paging import Page
 from linkdesk.domain.phones import BindingStatus, mask
 from linkdesk.domain.refs import borrower_ref, case_ref
@@ -33,8 +40,15 @@ from linkdesk.server import audit, cursors
 from linkdesk.server.agents import Caller
 from linkdesk.server.cases import case_id_of
 from linkdesk.server.crypto import DecryptionFailed, KeyRing, aad
+from linkdesk.server.data_keys import open_sealed
 from linkdesk.server.errors import Conflict, NotFound, NotLinked, Undecryptable
-from linkdesk.server.tables import BindingRow, CaseRow, DoNotContactRow, RiskAssessmentRow
+from linkdesk.server.tables import (
+    BindingRow,
+    CaseRow,
+    ContactLogRow,
+    DoNotContactRow,
+    RiskAssessmentRow,
+)
 
 TABLE = "do_not_contact"
 REASON_WORDS = {
@@ -168,7 +182,7 @@ def create(session: Session, keyring: KeyRing, caller: Caller, data: DoNotContac
     else:
         raise NotLinked.field("case", f"{case_ref(case.id)} has no number; name one of its borrower's (binding)")
     try:
-        e164 = keyring.decrypt(blob or b"", where)
+        e164 = open_sealed(session, keyring, blob or b"", where)
     except DecryptionFailed as exc:
         raise Undecryptable(
             f"the stored number cannot be decrypted ({exc}); it was altered or is under a key this desk lacks",
@@ -220,12 +234,66 @@ def remove(session: Session, caller: Caller, entry_id: int, now: datetime) -> No
     session.execute(delete(DoNotContactRow).where(DoNotContactRow.id == entry_id))
 
 
-def contact_check(session: Session, keyring: KeyRing, case_id: int, binding_ref: str | None) -> ContactCheck:
+def contact_check(
+    session: Session,
+    keyring: KeyRing,
+    case_id: int,
+    binding_ref: str | None,
+    *,
+    attempt: Attempt | None = None,
+    now: datetime | None = None,
+    policy: CollectionPolicy | None = None,
+) -> ContactCheck:
     """May the case's number (or the named binding's) be contacted? The first rule that
-    refuses, in words; the number only masked."""
+    refuses, in words; the number only masked.
+
+    With an ``attempt`` and ``now``, the whole rule set runs, in this order: the party
+    (debtor only), the number's rules (do-not-contact, stop contact, binding no longer
+    the borrower's, no number), quiet hours and the daily limit of connected calls
+    (counted from the contact log over the borrower's local day)."""
     case = session.get(CaseRow, case_id)
     if case is None:
         raise NotFound(f"no case {case_ref(case_id)}")
+    if attempt is not None:
+        refusal = contact_rules.party_rule(attempt)
+        if refusal is not None:
+            return ContactCheck(allowed=False, rule=refusal.rule, detail=refusal.detail)
+    if attempt is not None and attempt.direction is ContactDirection.INBOUND:
+        return ContactCheck(allowed=True, detail="inbound contact: the borrower reached the desk")
+    result = _number_check(session, keyring, case, binding_ref)
+    if not result.allowed or attempt is None or now is None:
+        return result
+    policy = policy or CollectionPolicy()
+    refusal = contact_rules.time_rules(
+        attempt, now, policy, connected_calls_today=connected_calls_today(session, case, now, policy)
+    )
+    if refusal is not None:
+        return result.model_copy(update={
+            "allowed": False, "rule": refusal.rule, "detail": refusal.detail,
+            "allowed_from": refusal.allowed_from,
+        })
+    return result
+
+
+def connected_calls_today(session: Session, case: CaseRow, now: datetime, policy: CollectionPolicy) -> int:
+    """Outbound connected calls logged on the local day of ``now``, to the case's
+    borrower (or, without one, under the case)."""
+    start, end = contact_rules.local_day(now, policy)
+    who = (ContactLogRow.borrower_id == case.borrower_id) if case.borrower_id is not None \
+        else (ContactLogRow.case_id == case.id)
+    return session.scalar(
+        select(func.count()).select_from(ContactLogRow).where(
+            who,
+            ContactLogRow.channel == str(ContactChannel.CALL),
+            ContactLogRow.outcome == str(ContactOutcome.CONNECTED),
+            ContactLogRow.direction == str(ContactDirection.OUTBOUND),
+            ContactLogRow.contacted_at >= start,
+            ContactLogRow.contacted_at < end,
+        )
+    ) or 0
+
+
+def _number_check(session: Session, keyring: KeyRing, case: CaseRow, binding_ref: str | None) -> ContactCheck:
     ref = case_ref(case.id)
     binding: BindingRow | None = None
     if binding_ref:
@@ -247,10 +315,11 @@ def contact_check(session: Session, keyring: KeyRing, case_id: int, binding_ref:
         blob, where = binding.phone_enc, aad("phone_bindings", "phone_enc", binding.id)
     else:
         return ContactCheck(allowed=False, rule=ContactRule.NO_NUMBER, detail=f"{ref} has no number to contact")
+    bref = f"P-{binding.id}" if binding is not None else None
     try:
-        e164 = keyring.decrypt(blob or b"", where)
+        e164 = open_sealed(session, keyring, blob or b"", where)
     except DecryptionFailed:
-        return ContactCheck(allowed=False, rule=ContactRule.NO_NUMBER,
+        return ContactCheck(allowed=False, rule=ContactRule.NO_NUMBER, binding=bref,
                             detail=f"the number of {ref} cannot be read (altered, or under a missing key)")
     masked = mask(e164)
     entries = entries_for(session, keyring, e164)
@@ -258,7 +327,7 @@ def contact_check(session: Session, keyring: KeyRing, case_id: int, binding_ref:
         entry = entries[0]
         why = REASON_WORDS[DoNotContactReason(entry.reason)]
         return ContactCheck(
-            allowed=False, rule=ContactRule.DO_NOT_CONTACT,
+            allowed=False, rule=ContactRule.DO_NOT_CONTACT, binding=bref,
             detail=f"{masked} is on the do-not-contact list ({why}; entry {entry.id}, added "
                    f"{entry.added_at:%Y-%m-%d} by {entry.added_by}): do not call or message it",
         )
@@ -268,18 +337,19 @@ def contact_check(session: Session, keyring: KeyRing, case_id: int, binding_ref:
         ).first()
         if assessment is not None and assessment.stop_contact:
             return ContactCheck(
-                allowed=False, rule=ContactRule.STOP_CONTACT,
+                allowed=False, rule=ContactRule.STOP_CONTACT, binding=bref,
                 detail=f"the risk of P-{binding.id} ({masked}) says contact must stop: "
                        + _stop_reason(assessment),
             )
         if binding.status in (BindingStatus.UNBOUND, BindingStatus.REASSIGNED):
             since = f" since {binding.unbound_at:%Y-%m-%d}" if binding.unbound_at else ""
             return ContactCheck(
-                allowed=False, rule=ContactRule.BINDING_INACTIVE,
+                allowed=False, rule=ContactRule.BINDING_INACTIVE, binding=bref,
                 detail=f"P-{binding.id} ({masked}) is {binding.status}{since}: it is no longer "
                        f"{borrower_ref(binding.borrower_id)}'s number",
             )
-    return ContactCheck(allowed=True, detail=f"{masked} may be contacted: it is not on the do-not-contact list")
+    return ContactCheck(allowed=True, binding=bref,
+                        detail=f"{masked} may be contacted: it is not on the do-not-contact list")
 
 
 def _stop_reason(assessment: RiskAssessmentRow) -> str:

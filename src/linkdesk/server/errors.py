@@ -56,6 +56,18 @@ class Undecryptable(DeskProblem):
     status, type, title = 409, p.UNDECRYPTABLE, "Stored value cannot be decrypted"
 
 
+class BorrowerErased(DeskProblem):
+    """The borrower was erased: their data key is destroyed (privacy requests, issue 5)."""
+
+    status, type, title = 410, p.ERASED, "Borrower erased"
+
+
+class LegalHoldActive(DeskProblem):
+    """An active legal hold refuses the erasure; the problem names the hold and its reason."""
+
+    status, type, title = 409, p.LEGAL_HOLD, "Legal hold"
+
+
 class RateLimited(DeskProblem):
     status, type, title = 429, p.RATE_LIMITED, "Too many requests"
 

@@ -13,6 +13,7 @@ from linkdesk.domain.refs import case_ref
 from linkdesk.server import cursors
 from linkdesk.server.agents import Caller
 from linkdesk.server.errors import NotFound, ValidationProblem
+from linkdesk.server.sla import first_response_value
 from linkdesk.server.tables import AgentRow, CaseRow, EventRow
 
 ADDABLE = {EventKind.COMMENT: False, EventKind.NOTE: True}
@@ -66,7 +67,10 @@ def add_event(
     result = session.execute(
         update(CaseRow)
         .where(CaseRow.id == case_id)
-        .values(updated_at=now, version=CaseRow.version + 1)
+        .values(updated_at=now, version=CaseRow.version + 1,
+                # issue 5: an agent's first public comment stops the first-response clock
+                **({"first_responded_at": first_response_value(now)}
+                   if data.kind is EventKind.COMMENT and caller.id is not None else {}))
         .execution_options(synchronize_session=False)
     )
     if result.rowcount != 1:

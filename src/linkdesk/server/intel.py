@@ -43,6 +43,7 @@ from linkdesk.domain.text import clean_line
 from linkdesk.intel.base import IntelProvider, InvalidNumberForProvider
 from linkdesk.server import alerts, do_not_contact
 from linkdesk.server.crypto import DecryptionFailed, KeyRing, aad
+from linkdesk.server.data_keys import open_sealed
 from linkdesk.server.errors import NotFound
 from linkdesk.server.tables import (
     BindingRow,
@@ -127,8 +128,9 @@ def subjects_of(session: Session, case: CaseRow) -> list[Subject]:
             .where(BindingRow.borrower_id == case.borrower_id)
             .order_by(BindingRow.bound_at.desc(), BindingRow.id.desc())
         )
-        return [
-            _binding_subject(row, check=row.status in CHECKED_STATUSES or row.id == case.binding_id)
+        erased = session.scalar(select(BorrowerRow.erased_at).where(BorrowerRow.id == case.borrower_id))
+        return [  # an erased borrower's numbers are gone: shown, never checked
+            _binding_subject(row, check=erased is None and (row.status in CHECKED_STATUSES or row.id == case.binding_id))
             for row in rows
         ]
     if case.phone_enc is None:
@@ -146,8 +148,9 @@ def identity_of(session: Session, keyring: KeyRing, borrower_id: int | None) -> 
         return None
     try:
         return Identity(
-            name=keyring.decrypt(borrower.name_enc, aad("borrowers", "name_enc", borrower.id)),
-            id_number=keyring.decrypt(borrower.id_number_enc, aad("borrowers", "id_number_enc", borrower.id)),
+            name=open_sealed(session, keyring, borrower.name_enc, aad("borrowers", "name_enc", borrower.id)),
+            id_number=open_sealed(session, keyring, borrower.id_number_enc,
+                                  aad("borrowers", "id_number_enc", borrower.id)),
         )
     except DecryptionFailed:
         return None
@@ -162,7 +165,7 @@ def open_number(session: Session, keyring: KeyRing, subject: Subject) -> str | N
         row = session.get(CaseRow, subject.case_id)
         where = aad("cases", "phone_enc", subject.case_id or 0)
     try:
-        return keyring.decrypt(row.phone_enc or b"", where) if row is not None else None
+        return open_sealed(session, keyring, row.phone_enc or b"", where) if row is not None else None
     except DecryptionFailed:
         return None
 
@@ -287,7 +290,7 @@ def sharers_of(session: Session, keyring: KeyRing, e164: str, subject: Subject) 
         if row.id == subject.binding_id or (subject.borrower_id and row.borrower_id == subject.borrower_id):
             continue
         try:
-            if keyring.decrypt(row.phone_enc or b"", aad("phone_bindings", "phone_enc", row.id)) != e164:
+            if open_sealed(session, keyring, row.phone_enc or b"", aad("phone_bindings", "phone_enc", row.id)) != e164:
                 continue
         except DecryptionFailed:
             continue

@@ -31,11 +31,15 @@ from linkdesk.server.crypto import (
 from linkdesk.server.settings import ServerSettings
 from linkdesk.server.tables import (
     BindingRow,
+    BorrowerKeyRow,
     BorrowerRow,
     CaseRow,
     DeskKeyRow,
     DoNotContactRow,
     LifecycleRow,
+    MaskedCallRow,
+    RebindRow,
+    SmsOutboxRow,
 )
 
 log = logging.getLogger("linkdesk.keys")
@@ -46,8 +50,14 @@ SEALED: dict[str, tuple[Any, tuple[str, ...]]] = {
     "cases": (CaseRow, ("phone_enc",)),
     "number_lifecycle": (LifecycleRow, ("phone_enc", "owner_name_enc", "owner_id_number_enc")),
     "do_not_contact": (DoNotContactRow, ("phone_enc",)),
+    "borrower_keys": (BorrowerKeyRow, ("wrapped_key",)),
+    "rebinds": (RebindRow, ("phone_enc",)),
+    "sms_outbox": (SmsOutboxRow, ("phone_enc",)),
+    "masked_calls": (MaskedCallRow, ("agent_line_enc",)),
 }
-"""Every table with sealed columns; a ``phone_enc`` column has a ``phone_index`` beside it."""
+"""Every table with sealed columns; a ``phone_enc`` column has a ``phone_index`` beside it.
+Values under a borrower's data key (version byte 0, :mod:`linkdesk.server.data_keys`) are
+not under any master version; their row's ``key_version`` is the version of its index."""
 DEFAULT_PLANNING_ROWS = ServerSettings.model_fields["index_planning_rows"].default
 
 
@@ -195,6 +205,8 @@ def _opens_sample(conn: Connection, keyring: KeyRing, version: int, sample: int 
                 .order_by(table.id).limit(sample)
             )
             for row_id, blob in rows:
+                if blob[:1] == b"\x00":  # under a borrower's data key, not a master version
+                    continue
                 tried += 1
                 try:
                     keyring.decrypt(blob, aad(table_name, column, row_id))

@@ -22,7 +22,15 @@ from linkdesk.server import audit
 from linkdesk.server.agents import Caller
 from linkdesk.server.auth import check
 from linkdesk.server.crypto import DecryptionFailed, KeyRing, aad
-from linkdesk.server.errors import CaseClosed, NotFound, NotLinked, RateLimited, Undecryptable
+from linkdesk.server.data_keys import Erased, open_sealed
+from linkdesk.server.errors import (
+    BorrowerErased,
+    CaseClosed,
+    NotFound,
+    NotLinked,
+    RateLimited,
+    Undecryptable,
+)
 from linkdesk.server.tables import BindingRow, BorrowerRow, CaseRow, EventRow
 
 WINDOW = timedelta(hours=1)
@@ -47,7 +55,9 @@ def reveal(
     blob, where, target = _subject(session, case, request)
     _check_rate(session, caller, policy, now)
     try:
-        value = keyring.decrypt(blob, where)
+        value = open_sealed(session, keyring, blob, where)
+    except Erased:
+        raise BorrowerErased(f"{target.rsplit('.', 1)[0]} belongs to an erased borrower: it cannot be read") from None
     except DecryptionFailed as exc:
         audit.append(session, at=now, actor=caller.name, action=AuditAction.REVEAL_FAILED,
                      target=target, case=ref, reason=str(request.reason),
@@ -81,6 +91,9 @@ def _subject(session: Session, case: CaseRow, request: RevealRequest) -> tuple[b
     """The ciphertext asked for, its associated data and the audit target; 422 when the
     subject is not linked to the case."""
     ref = case_ref(case.id)
+    owner = session.get(BorrowerRow, case.borrower_id) if case.borrower_id is not None else None
+    if owner is not None and owner.erased_at is not None:
+        raise BorrowerErased(f"{borrower_ref(owner.id)} of {ref} was erased: their data cannot be read")
     if request.field is RevealField.PHONE and request.binding:
         binding_id = _binding_id(request.binding)
         binding = session.get(BindingRow, binding_id) if binding_id else None

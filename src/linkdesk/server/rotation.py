@@ -7,6 +7,12 @@ under every version (:meth:`KeyRing.blind_indexes`). A row is only rewritten if 
 still holds the ciphertexts that were read, so a concurrent change is never undone;
 servers that wrote under the old version meanwhile are caught by scanning again.
 Values that do not decrypt are left as they are and reported.
+
+Borrowers' data (:mod:`linkdesk.server.data_keys`): values already under a borrower's data
+key are not re-encrypted — only their blind index is recomputed, and the data keys
+themselves (``borrower_keys``) are re-wrapped like any sealed value, which is cheap.
+Legacy values of a borrower still under a master key move under the borrower's data key
+(made on the way if they have none): after a rotation every borrower's data is shreddable.
 """
 
 from __future__ import annotations
@@ -34,6 +40,7 @@ from linkdesk.server.crypto import (
     plan_index_bits,
     write_key_file,
 )
+from linkdesk.server.data_keys import OWNER_COLUMN, DataKeys, is_under_data_key
 from linkdesk.server.tables import DeskKeyRow
 
 BATCH_SIZE = 500
@@ -162,9 +169,11 @@ def rotate(
                 while True:
                     if max_batches is not None and batches >= max_batches:
                         return _left(engine, result, failed)
+                    owner = OWNER_COLUMN.get(name)
+                    extra = [getattr(table, owner)] if owner and owner != "id" else []
                     with engine.begin() as conn:
                         rows = conn.execute(
-                            select(table.id, *(getattr(table, c) for c in columns))
+                            select(table.id, *(getattr(table, c) for c in columns), *extra)
                             .where(table.key_version == version, table.id > last)
                             .order_by(table.id)
                             .limit(batch_size)
@@ -208,8 +217,15 @@ def _rotate_rows(
     building a statement per row cost ten times the cryptography. A row is rewritten only
     if it still holds the ciphertexts that were read, so a concurrent edit is never undone."""
     params = []
+    owner = OWNER_COLUMN.get(name)
+    data_keys = DataKeys(keyring, conn)
+    owners = {row[0] if owner == "id" else row[1 + len(columns)] for row in rows} if owner else set()
+    owners.discard(None)
+    if owners:  # one query for the batch's data keys, not one per borrower
+        data_keys.preload(sorted(owners))
     for row in rows:
-        row_id, blobs = row[0], dict(zip(columns, row[1:], strict=True))
+        row_id, blobs = row[0], dict(zip(columns, row[1 : 1 + len(columns)], strict=True))
+        borrower_id = row_id if owner == "id" else (row[1 + len(columns)] if owner else None)
         if (name, row_id) in failed:
             continue
         values: dict[str, Any] = {"b_id": row_id}
@@ -221,11 +237,17 @@ def _rotate_rows(
                 continue
             where = aad(name, column, row_id)
             try:
-                plain = keyring.decrypt(blob, where)
+                plain = data_keys.open(blob, where)
+                if is_under_data_key(blob):
+                    pass  # the data key is re-wrapped instead (its borrower_keys row)
+                elif borrower_id is not None:
+                    data_keys.ensure(borrower_id, version=target)
+                    values[f"new_{column}"] = data_keys.seal(borrower_id, plain, where)
+                else:
+                    values[f"new_{column}"] = keyring.encrypt(plain, where, version=target)
             except DecryptionFailed as exc:
                 problems.append(Failure(name, row_id, column, str(exc)))
                 continue
-            values[f"new_{column}"] = keyring.encrypt(plain, where, version=target)
             if column == "phone_enc":
                 values["new_phone_index"] = keyring.blind_index(plain, version=target)
         if problems:

@@ -42,6 +42,11 @@ class ServerSettings(BaseModel):
     console's 10 s request timeout, so a slow provider never looks like a dead desk."""
     risk_policy: Path | None = None
     """A TOML risk policy merged over the packaged one (``LINKDESK_RISK_POLICY``)."""
+    sla_policy: Path | None = None
+    """A TOML SLA policy merged over the packaged one (``LINKDESK_SLA_POLICY``; docs/sla.md)."""
+    sla_sweep_every: float = Field(default=60.0, ge=0)
+    """Seconds between the SLA breach sweeps (0: none). Every desk process sweeps; a
+    conditional update keeps each breach to one timeline event."""
     monitor_every: float = Field(default=0.0, ge=0)
     """Minutes between the monitor's passes in ``linkdesk serve`` (0: no monitor). Only
     the process holding the monitor lease checks, however many workers or servers run."""

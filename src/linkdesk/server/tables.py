@@ -64,6 +64,10 @@ class BorrowerRow(Base):
     id_number_masked: Mapped[str | None] = mapped_column(String(32))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     key_version: Mapped[int] = mapped_column(Integer, default=1)
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    """Bumped by a correction (If-Match); issue 5, migration 0007."""
+    erased_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    """Set when the borrower's data key was destroyed (erasure); issue 5."""
 
 
 class BindingRow(Base):
@@ -97,6 +101,10 @@ class CaseRow(Base):
         Index("ix_cases_phone_last4", "phone_last4"),
         Index("ix_cases_open_risk", "is_open", "risk_score", "id"),
         Index("ix_cases_borrower", "borrower_id", "binding_id"),
+        # issue 5, SLAs: the breach sweep seeks the open, not yet flagged, overdue cases
+        Index("ix_cases_sla_watch", "is_open", "sla_breached", "sla_due_at"),
+        Index("ix_cases_first_response_watch", "is_open", "first_response_breached",
+              "first_responded_at", "first_response_due_at"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -122,6 +130,15 @@ class CaseRow(Base):
     key_version: Mapped[int] = mapped_column(Integer, default=1)
     risk_score: Mapped[int | None] = mapped_column(Integer)
     """Denormalised from ``risk_assessments`` (see ``server.intel.refresh_case_risk``)."""
+    # issue 5, SLAs (server/sla.py): sla_due_at above is the resolution target
+    first_response_due_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    """None: no first-response target (cases from before SLAs)."""
+    first_responded_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    sla_paused_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    """When the case went pending; None while the clocks run."""
+    sla_breached: Mapped[bool] = mapped_column(Boolean, default=False)
+    """The resolution breach was recorded (set once, by a conditional update)."""
+    first_response_breached: Mapped[bool] = mapped_column(Boolean, default=False)
 
 
 class EventRow(Base):
@@ -328,10 +345,222 @@ class MonitorLeaseRow(Base):
 # -- issue 5: contact log, masked calls, playbook (server/contact.py, server/playbook.py) --
 
 
+class ContactLogRow(Base):
+    """One contact with a borrower (server/contact_log.py); the number only by binding."""
+
+    __tablename__ = "contact_log"
+    __table_args__ = (
+        Index("ix_contact_log_borrower", "borrower_id", "id"),
+        Index("ix_contact_log_case", "case_id", "id"),
+        Index("ix_contact_log_day", "borrower_id", "channel", "outcome", "contacted_at"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"))
+    borrower_id: Mapped[int | None] = mapped_column(ForeignKey("borrowers.id"))
+    binding_id: Mapped[int | None] = mapped_column(ForeignKey("phone_bindings.id"))
+    phone_masked: Mapped[str | None] = mapped_column(String(32))
+    channel: Mapped[str] = mapped_column(String(16))
+    party: Mapped[str] = mapped_column(String(24))
+    direction: Mapped[str] = mapped_column(String(16))
+    outcome: Mapped[str] = mapped_column(String(16))
+    note: Mapped[str] = mapped_column(Text, default="")
+    agent_id: Mapped[int] = mapped_column(ForeignKey("agents.id"))
+    contacted_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class MaskedCallRow(Base):
+    """A privacy-number (AXB) binding asked for by an agent (server/masked_calls.py)."""
+
+    __tablename__ = "masked_calls"
+    __table_args__ = (
+        Index("ix_masked_calls_expires", "ended_at", "expires_at", "id"),
+        Index("ix_masked_calls_case", "case_id", "id"),
+        Index("ix_masked_calls_key_version", "key_version", "id"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"))
+    binding_id: Mapped[int | None] = mapped_column(ForeignKey("phone_bindings.id"))
+    phone_masked: Mapped[str | None] = mapped_column(String(32))
+    agent_id: Mapped[int] = mapped_column(ForeignKey("agents.id"))
+    agent_line_enc: Mapped[bytes | None] = mapped_column(LargeBinary)
+    agent_line_masked: Mapped[str] = mapped_column(String(32))
+    provider: Mapped[str] = mapped_column(String(32))
+    secret_no: Mapped[str] = mapped_column(String(32))
+    subscription_id: Mapped[str] = mapped_column(String(128))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    ended_by: Mapped[str | None] = mapped_column(String(100))
+    key_version: Mapped[int] = mapped_column(Integer, default=1)
+
+
 # -- issue 5: rebinds, one-time codes, SMS outbox (server/rebind.py) -----------------------
+
+
+class RebindRow(Base):
+    """A rebind request: the new number (sealed), its factors and codes, who asked, who
+    approved. Ends completed or cancelled."""
+
+    __tablename__ = "rebinds"
+    __table_args__ = (
+        Index("ix_rebinds_case", "case_id", "id"),
+        Index("ix_rebinds_borrower", "borrower_id", "id"),
+        Index("ix_rebinds_key_version", "key_version", "id"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"))
+    borrower_id: Mapped[int] = mapped_column(ForeignKey("borrowers.id"))
+    old_binding_id: Mapped[int | None] = mapped_column(ForeignKey("phone_bindings.id"))
+    new_binding_id: Mapped[int | None] = mapped_column(ForeignKey("phone_bindings.id"))
+    phone_enc: Mapped[bytes | None] = mapped_column(LargeBinary)
+    phone_index: Mapped[str] = mapped_column(String(32))
+    phone_masked: Mapped[str] = mapped_column(String(32))
+    status: Mapped[str] = mapped_column(String(20))
+    bound_elsewhere: Mapped[bool] = mapped_column(Boolean, default=False)
+    requested_by_id: Mapped[int] = mapped_column(ForeignKey("agents.id"))
+    approved_by_id: Mapped[int | None] = mapped_column(ForeignKey("agents.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    completed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    key_version: Mapped[int] = mapped_column(Integer, default=1)
+
+
+class RebindFactorRow(Base):
+    """One verification factor as recorded (the latest of each kind counts)."""
+
+    __tablename__ = "rebind_factors"
+    __table_args__ = (Index("ix_rebind_factors_rebind", "rebind_id", "id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    rebind_id: Mapped[int] = mapped_column(ForeignKey("rebinds.id"))
+    kind: Mapped[str] = mapped_column(String(20))
+    passed: Mapped[bool] = mapped_column(Boolean)
+    detail: Mapped[str] = mapped_column(Text, default="")
+    report: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    """The provider's report of a three-element check (scores the new binding)."""
+    recorded_by_id: Mapped[int] = mapped_column(ForeignKey("agents.id"))
+    recorded_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class OneTimeCodeRow(Base):
+    """A code sent for a factor: only its keyed HMAC is kept."""
+
+    __tablename__ = "rebind_codes"
+    __table_args__ = (Index("ix_rebind_codes_rebind", "rebind_id", "factor", "id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    rebind_id: Mapped[int] = mapped_column(ForeignKey("rebinds.id"))
+    factor: Mapped[str] = mapped_column(String(20))
+    code_mac: Mapped[str] = mapped_column(String(64))
+    phone_masked: Mapped[str] = mapped_column(String(32))
+    sent_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    key_version: Mapped[int] = mapped_column(Integer, default=1)
+
+
+class SmsOutboxRow(Base):
+    """What the sandbox SMS provider "sent": recipient sealed and masked, the text."""
+
+    __tablename__ = "sms_outbox"
+    __table_args__ = (Index("ix_sms_outbox_key_version", "key_version", "id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    phone_enc: Mapped[bytes | None] = mapped_column(LargeBinary)
+    phone_index: Mapped[str] = mapped_column(String(32))
+    phone_masked: Mapped[str] = mapped_column(String(32))
+    text: Mapped[str] = mapped_column(Text)
+    provider: Mapped[str] = mapped_column(String(32))
+    borrower_id: Mapped[int | None] = mapped_column(ForeignKey("borrowers.id"))
+    """Whose number it is (its data key seals ``phone_enc``), when known."""
+    case_id: Mapped[int | None] = mapped_column(ForeignKey("cases.id"))
+    rebind_id: Mapped[int | None] = mapped_column(ForeignKey("rebinds.id"))
+    sent_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    key_version: Mapped[int] = mapped_column(Integer, default=1)
+
 
 
 # -- issue 5: privacy requests, data keys, legal holds (server/data_keys.py, server/privacy_requests.py)
 
 
+class BorrowerKeyRow(Base):
+    """A borrower's data key, wrapped (sealed) by the master keyring under ``key_version``.
+    ``id`` is the borrower's id. Erasure NULLs ``wrapped_key`` and sets ``shredded_at``."""
+
+    __tablename__ = "borrower_keys"
+    __table_args__ = (Index("ix_borrower_keys_key_version", "key_version", "id"),)
+
+    id: Mapped[int] = mapped_column(ForeignKey("borrowers.id"), primary_key=True, autoincrement=False)
+    wrapped_key: Mapped[bytes | None] = mapped_column(LargeBinary)
+    key_version: Mapped[int] = mapped_column(Integer, default=1)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    shredded_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class BorrowerCorrectionRow(Base):
+    """One corrected field: the full before/after, sealed under the borrower's data key
+    (read by an export, unreadable after an erasure); the timeline shows them masked."""
+
+    __tablename__ = "borrower_corrections"
+    __table_args__ = (Index("ix_borrower_corrections_borrower", "borrower_id", "id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    borrower_id: Mapped[int] = mapped_column(ForeignKey("borrowers.id"))
+    field: Mapped[str] = mapped_column(String(16))
+    before_enc: Mapped[bytes | None] = mapped_column(LargeBinary)
+    after_enc: Mapped[bytes | None] = mapped_column(LargeBinary)
+    before_masked: Mapped[str | None] = mapped_column(String(64))
+    after_masked: Mapped[str | None] = mapped_column(String(64))
+    actor: Mapped[str] = mapped_column(String(100))
+    corrected_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    audit_seq: Mapped[int | None] = mapped_column(Integer)
+
+
+class LegalHoldRow(Base):
+    """A legal hold on a borrower's data: erasure is refused while one is not lifted."""
+
+    __tablename__ = "legal_holds"
+    __table_args__ = (Index("ix_legal_holds_borrower", "borrower_id", "id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    borrower_id: Mapped[int] = mapped_column(ForeignKey("borrowers.id"))
+    case_id: Mapped[int | None] = mapped_column(ForeignKey("cases.id"))
+    reason: Mapped[str] = mapped_column(Text)
+    placed_by: Mapped[str] = mapped_column(String(100))
+    placed_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    lifted_by: Mapped[str | None] = mapped_column(String(100))
+    lifted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
 # -- issue 5: bulk changes and undo (server/bulk.py) ---------------------------------------
+
+
+class BulkChangeRow(Base):
+    """One bulk change by one agent; ``undone_at`` once undone (undo happens once)."""
+
+    __tablename__ = "bulk_changes"
+    __table_args__ = (Index("ix_bulk_changes_agent", "agent_id", "id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    agent_id: Mapped[int] = mapped_column(ForeignKey("agents.id"))
+    action: Mapped[str] = mapped_column(String(16))
+    value: Mapped[str | None] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    undone_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class BulkChangeCaseRow(Base):
+    """A case a bulk change changed: what it was before and the version it was left at
+    (undo restores only cases still at that version)."""
+
+    __tablename__ = "bulk_change_cases"
+
+    bulk_id: Mapped[int] = mapped_column(ForeignKey("bulk_changes.id"), primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), primary_key=True)
+    before: Mapped[dict[str, Any]] = mapped_column(JSON)
+    after_version: Mapped[int] = mapped_column(Integer)

@@ -22,7 +22,7 @@ from textual.screen import Screen
 
 from linkdesk import __version__
 from linkdesk.client import DeskClient, DeskError, DeskUnavailable, ProblemError
-from linkdesk.config import DEFAULT_THEME, DeskSettings, Settings, config_dir
+from linkdesk.config import DEFAULT_THEME, DeskSettings, SavedView, Settings, config_dir
 from linkdesk.domain.cases import CaseSummary
 from linkdesk.domain.desk_policy import DeskPolicy
 from linkdesk.domain.paging import Page
@@ -50,6 +50,36 @@ def _case_screen(route: Route):  # type: ignore[no-untyped-def]
     from linkdesk.tui.screens.case import CaseScreen
 
     return CaseScreen(route.get("ref"))
+
+
+def _playbook_screen(route: Route):  # type: ignore[no-untyped-def]
+    from linkdesk.tui.screens.playbook import PlaybookScreen
+
+    return PlaybookScreen(route.get("ref"))
+
+
+def _rebind_screen(route: Route):  # type: ignore[no-untyped-def]
+    from linkdesk.tui.screens.rebind import RebindScreen
+
+    return RebindScreen(route.get("ref"))
+
+
+def _contacts_screen(route: Route):  # type: ignore[no-untyped-def]
+    from linkdesk.tui.screens.contact import ContactScreen
+
+    return ContactScreen(route.get("ref"))
+
+
+def _borrower_screen(route: Route):  # type: ignore[no-untyped-def]
+    from linkdesk.tui.screens.borrower import BorrowerScreen
+
+    return BorrowerScreen(route.get("borrower"))
+
+
+def _outbox_screen(route: Route):  # type: ignore[no-untyped-def]
+    from linkdesk.tui.screens.outbox import OutboxScreen
+
+    return OutboxScreen()
 
 
 def _settings_screen(route: Route):  # type: ignore[no-untyped-def]
@@ -115,6 +145,11 @@ class LinkDeskApp(App[None]):
         self.router = Router(self)
         self.router.register("inbox", lambda route: InboxScreen(), title="Inbox")
         self.router.register("case", _case_screen, param="ref", title="Case")
+        self.router.register("playbook", _playbook_screen, param="ref", title="Playbook")
+        self.router.register("rebind", _rebind_screen, param="ref", title="Rebind", permission=Permission.REBIND_START)
+        self.router.register("outbox", _outbox_screen, title="SMS outbox", permission=Permission.REBIND_START)
+        self.router.register("contacts", _contacts_screen, param="ref", title="Contacts")
+        self.router.register("borrower", _borrower_screen, param="borrower", title="Borrower")
         self.router.register("settings", _settings_screen, title="Settings")
         self.router.register("audit", _audit_screen, title="Audit", permission=Permission.AUDIT_READ)
         self._prefetched: dict[str, asyncio.Task] = {}
@@ -255,6 +290,11 @@ class LinkDeskApp(App[None]):
         self.settings = self.settings.model_copy(
             update={"ui": self.settings.ui.model_copy(update={"theme": name})}
         )
+        self._save()
+
+    def apply_views(self, views: list[SavedView]) -> None:
+        """The inbox's saved views (issue 5, docs/filters.md), in order, saved at once."""
+        self.settings = self.settings.model_copy(update={"views": list(views)})
         self._save()
 
     def apply_language(self, language: str) -> None:

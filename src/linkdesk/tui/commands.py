@@ -29,6 +29,10 @@ class LinkDeskCommands(Provider):
             entries.append(
                 (_("Go to audit"), _("Who revealed what, and whether the chain is intact"), partial(router.go, "audit"))
             )
+        if router.allowed("outbox"):
+            entries.append(
+                (_("Go to SMS outbox"), _("The sandbox's sent messages: one-time codes"), partial(router.go, "outbox"))
+            )
         entries += [
             (_("Open a case…"), _("Type a case id, e.g. LD-000123"), app.action_goto),  # type: ignore[attr-defined]
             (_("Show keys"), _("The keys of the current screen"), app.action_help),  # type: ignore[attr-defined]
@@ -45,6 +49,7 @@ class LinkDeskCommands(Provider):
             "assign": (_("Assign the case"), _("Pick an agent or unassign")),
             "recheck": (_("Re-check phone intel"), _("Ask the providers about the case's numbers now")),
             "reveal": (_("Reveal a number, name or ID…"), _("With a reason; recorded in the audit chain")),
+            "rebind": (_("Rebind the borrower's number…"), _("Phone change or lost SIM: verify, then move the binding")),
             "verify": (_("Verify the audit chain"), _("Check every record's hash and the checkpoints")),
         }
         for action, (title, help_text) in screen_actions.items():

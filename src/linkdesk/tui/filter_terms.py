@@ -1,65 +1,99 @@
-"""The inbox filter's terms: ``risk:>=60`` mixed with free text.
+"""The inbox filter in the console: the language of :mod:`linkdesk.domain.filters`
+(parsed here for the caret under a bad term; the desk applies it) and its completion.
 
-Only the risk term exists so far (the full filter language is a later issue), so the
-parser stays small: the filter is split on whitespace, a word that starts with
-``risk`` followed by ``:``, ``>`` , ``<`` or ``=`` is a risk term, everything else is
-free text for the desk's search. A risk term that does not parse is reported with
-where it is, so the inbox can point at it.
-
-Accepted: ``risk:>=60``, ``risk:60`` and ``risk>=60`` (all mean a score of 60 or more).
+Completion works on the word before the cursor: a key's beginning completes to the key
+(``ca`` → ``cat:``), a value's beginning to the key's values (``cat:rec`` →
+``cat:recycled_number``; after a comma, the next value of a list). Agent names come
+from the desk, once.
 """
 
 from __future__ import annotations
 
-import re
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterable
 
+from textual.suggester import Suggester
+
+from linkdesk.domain.cases import CaseCategory, CaseStatus, Priority
+from linkdesk.domain.filters import (
+    ALIASES,
+    KEYS,
+    SLA_VALUES,
+    STATUS_GROUPS,
+    FilterError,
+    ParsedFilter,
+    parse,
+)
 from linkdesk.i18n import _
 
-RISK_MAX = 100
+TermError = FilterError
+"""A term that does not parse (start, end, term, message); the name callers know."""
 
-_WORD = re.compile(r"\S+")
-_RISK_TERM = re.compile(r"risk(?=[:<>=])", re.IGNORECASE)
-_RISK_VALUE = re.compile(r"risk(?::(?:>=)?|>=)(\d{1,3})", re.IGNORECASE)
-
-
-@dataclass(frozen=True)
-class TermError:
-    """A term that does not parse: where it is in the filter (in characters) and why."""
-
-    start: int
-    end: int
-    term: str
-    message: str
+__all__ = ["FilterSuggester", "TermError", "complete", "error_message", "parse_filter"]
 
 
-@dataclass(frozen=True)
-class FilterTerms:
-    text: str
-    """The free text, words separated by one space ("" when there is none)."""
-    risk_min: int | None = None
-    errors: list[TermError] = field(default_factory=list)
+def parse_filter(value: str) -> ParsedFilter:
+    """The filter and its errors; never raises."""
+    return parse(value)
 
 
-def parse_filter(value: str) -> FilterTerms:
-    """Split ``value`` into free text and the terms the desk filters on."""
-    words: list[str] = []
-    risk_min: int | None = None
-    errors: list[TermError] = []
-    for match in _WORD.finditer(value):
-        word = match.group()
-        if not _RISK_TERM.match(word):
-            words.append(word)
-            continue
-        parsed = _RISK_VALUE.fullmatch(word)
-        if parsed is None:
-            message = _("a risk term is risk:>=N with a score N from 0 to 100, e.g. risk:>=60")
-        elif int(parsed.group(1)) > RISK_MAX:
-            message = _("a risk score is from 0 to 100")
-        elif risk_min is not None:
-            message = _("only one risk term, please")
-        else:
-            risk_min = int(parsed.group(1))
-            continue
-        errors.append(TermError(match.start(), match.end(), word, message))
-    return FilterTerms(" ".join(words), risk_min, errors)
+def error_message(error: FilterError) -> str:
+    """The error in the console's language."""
+    return _(error.template, **error.values)
+
+
+def values_for(key: str, agents: Iterable[str] = ()) -> list[str]:
+    """What may follow ``key:``, in the order they are offered."""
+    key = ALIASES.get(key, key)
+    if key == "status":
+        return [str(s) for s in CaseStatus] + list(STATUS_GROUPS)
+    if key == "cat":
+        return [str(c) for c in CaseCategory]
+    if key == "prio":
+        return [str(p) for p in Priority]
+    if key == "assignee":
+        return ["me", "none", *agents]
+    if key == "sla":
+        return list(SLA_VALUES)
+    return []
+
+
+def complete(value: str, agents: Iterable[str] = ()) -> str | None:
+    """``value`` with its last word completed, or None when there is nothing to offer."""
+    if not value or value[-1].isspace():
+        return None
+    head, _sep, word = value.rpartition(" ")
+    prefix = head + _sep
+    negation = "-" if word.startswith("-") else ""
+    body = word[len(negation):]
+    key, colon, typed = body.partition(":")
+    if not colon:
+        if not body or not body.isalpha():
+            return None
+        found = next((k for k in KEYS if k.startswith(body.lower()) and k != body.lower()), None)
+        return f"{prefix}{negation}{found}:" if found else None
+    done, _comma, last = typed.rpartition(",")
+    operator = ""
+    if key.lower() in ("prio", "priority") and not done:
+        operator = next((op for op in (">=", "<=", ">", "<") if last.startswith(op)), "")
+        last = last[len(operator):]
+    if not last:
+        return None
+    found = next(
+        (v for v in values_for(key.lower(), agents) if v.startswith(last.lower()) and v != last.lower()), None
+    )
+    if found is None:
+        return None
+    kept = done + "," if _comma else ""
+    return f"{prefix}{negation}{key}:{kept}{operator}{found}"
+
+
+class FilterSuggester(Suggester):
+    """Inline completion for the filter input (→ or tab accepts it)."""
+
+    def __init__(self, agents: Callable[[], Iterable[str]]) -> None:
+        # not cached: the agents arrive after the first keys
+        super().__init__(use_cache=False, case_sensitive=True)
+        self._agents = agents
+
+    async def get_suggestion(self, value: str) -> str | None:
+        return complete(value, self._agents())

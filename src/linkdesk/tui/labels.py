@@ -67,6 +67,13 @@ EVENT_KINDS: dict[EventKind, str] = {
     EventKind.INTEL: N_("intel check"),
     EventKind.REVEAL: N_("reveal"),
     EventKind.REBIND: N_("rebind"),
+    EventKind.SLA_BREACH: N_("SLA breach"),  # issue 5: SLAs
+    EventKind.SLA_PAUSE: N_("SLA clock"),
+    EventKind.TAGS: N_("tags"),  # issue 5: bulk work
+    EventKind.CONTACT: N_("contact"),  # issue 5: contact compliance
+    EventKind.MASKED_CALL: N_("masked call"),
+    EventKind.PLAYBOOK: N_("playbook step"),  # issue 5: recycled-number playbook
+    EventKind.UNBIND: N_("binding ended"),
 }
 
 BINDING_STATUSES: dict[BindingStatus, str] = {

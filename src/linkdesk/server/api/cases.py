@@ -10,7 +10,7 @@ from fastapi.responses import JSONResponse
 
 from linkdesk.domain.cases import Case, CaseCategory, CaseCreate, CasePatch, CaseStatus, CaseSummary, Priority
 from linkdesk.domain.paging import Page
-from linkdesk.domain.views import CaseQuery, CaseSort, CaseState
+from linkdesk.domain.views import CaseCount, CaseQuery, CaseSort, CaseState
 from linkdesk.server import cases as store
 from linkdesk.server.api.common import (
     CaseCreator,
@@ -25,14 +25,18 @@ from linkdesk.server.api.common import (
     problems,
 )
 from linkdesk.server.errors import VersionRequired
-from linkdesk.server.listing import list_cases
+from linkdesk.server.listing import count_cases, list_cases
 
 router = APIRouter(tags=["cases"])
+FilterParam = Annotated[
+    str | None, Query(max_length=500, description="The filter language, e.g. `cat:rebind prio:urgent` (docs/filters.md)")
+]
 _ETAG = re.compile(r'^\s*(?:W/)?"?(\d{1,12})"?\s*$')
 
 
 @router.get("/cases", response_model=Page[CaseSummary], responses=problems(400, 403, 422))
 def get_cases(
+    request: Request,
     session: SessionDep,
     caller: CaseReader,
     state: CaseState = CaseState.OPEN,
@@ -42,15 +46,32 @@ def get_cases(
     assignee: Annotated[str | None, Query(max_length=64)] = None,
     q: Annotated[str | None, Query(max_length=200)] = None,
     risk_min: Annotated[int | None, Query(ge=0, le=100, description="Risk score at least this")] = None,
+    filter: FilterParam = None,
     sort: CaseSort = CaseSort.UPDATED_DESC,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
     cursor: Annotated[str | None, Query(max_length=1000)] = None,
 ) -> JSONResponse:
     query = CaseQuery(
         state=state, status=status, category=category, priority=priority,
-        assignee=assignee or None, q=q or None, risk_min=risk_min, sort=sort,
+        assignee=assignee or None, q=q or None, risk_min=risk_min, filter=filter or None, sort=sort,
     )
-    return json_answer(list_cases(session, caller, query, cursor=cursor, limit=limit))
+    page = list_cases(session, caller, query, cursor=cursor, limit=limit,
+                      keyring=request.app.state.keyring, now=now(request))
+    return json_answer(page)
+
+
+@router.get("/cases/count", response_model=CaseCount, responses=problems(403, 422))
+def count_cases_route(
+    request: Request,
+    session: SessionDep,
+    caller: CaseReader,
+    state: CaseState = CaseState.OPEN,
+    filter: FilterParam = None,
+) -> JSONResponse:
+    """How many cases match (the inbox's saved views); stops counting at 999 (``capped``)."""
+    query = CaseQuery(state=state, filter=filter or None)
+    n, capped = count_cases(session, caller, query, keyring=request.app.state.keyring, now=now(request))
+    return json_answer(CaseCount(count=n, capped=capped))
 
 
 @router.post("/cases", status_code=201, response_model=Case, responses=problems(403, 422))

@@ -24,12 +24,14 @@ _PROBLEM_DESCRIPTIONS = {
     401: "Missing, unknown or disabled token",
     403: "The caller's role may not do this; `permission` names what is missing",
     404: "No such case or agent",
+    410: "The borrower was erased (privacy request): their data can no longer be read",
     409: "The change does not fit the current state (invalid transition, closed case, "
     "an existing name, a stored value that cannot be decrypted)",
     412: "Stale version: someone changed the case since it was read",
     422: "Invalid input; `errors` names each field",
     428: "If-Match is required",
     429: "Too many requests; `Retry-After` says when to try again",
+    502: "The masked-calling provider failed; `code` is its error code",
 }
 
 

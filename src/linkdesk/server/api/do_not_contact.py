@@ -1,4 +1,4 @@
-"""``/do-not-contact`` and ``/cases/{ref}/contact-check``."""
+"""``/do-not-contact`` (the contact check is in :mod:`linkdesk.server.api.contact`)."""
 
 from __future__ import annotations
 
@@ -8,8 +8,6 @@ from fastapi import APIRouter, Depends, Path, Query, Request, Response
 from fastapi.responses import JSONResponse
 
 from linkdesk.domain.contact import (
-    ContactCheck,
-    ContactCheckRequest,
     DoNotContact,
     DoNotContactCreate,
     DoNotContactReason,
@@ -29,7 +27,6 @@ from linkdesk.server.api.common import (
     problems,
 )
 from linkdesk.server.auth import require
-from linkdesk.server.cases import case_id_of
 
 router = APIRouter(tags=["do-not-contact"])
 ListKeeper = Annotated[Caller, Depends(require(Permission.DNC_DELETE))]
@@ -78,18 +75,3 @@ def delete_do_not_contact(
     store.remove(session, caller, entry_id, now(request))
     session.commit()
     return Response(status_code=204)
-
-
-@router.post("/cases/{ref}/contact-check", response_model=ContactCheck, responses=problems(403, 404, 422))
-def post_contact_check(
-    request: Request,
-    ref: str,
-    session: SessionDep,
-    caller: CaseReader,
-    data: ContactCheckRequest | None = None,
-) -> JSONResponse:
-    """May the case's number (or ``binding``'s) be contacted now? ``allowed`` false names
-    the ``rule`` that refuses (``do_not_contact``, ``stop_contact``, ``binding_inactive``,
-    ``no_number``) and says why; every contact action asks this first."""
-    binding = data.binding if data else None
-    return json_answer(store.contact_check(session, request.app.state.keyring, case_id_of(ref), binding))

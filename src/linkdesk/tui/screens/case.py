@@ -16,6 +16,7 @@ from textual.widgets import Static
 from linkdesk.client import DeskUnavailable, ProblemError, StaleVersion
 from linkdesk.domain.cases import (
     Case,
+    CaseCategory,
     CaseEvent,
     CasePatch,
     CaseStatus,
@@ -31,9 +32,11 @@ from linkdesk.i18n import _
 from linkdesk.resources import stylesheet
 from linkdesk.tui import labels
 from linkdesk.tui.risk_styles import score_cell
-from linkdesk.tui.safe import PRIORITY_STYLES, block, line, sla_text, when
+from linkdesk.tui.safe import PRIORITY_STYLES, block, line, when
 from linkdesk.tui.screens.base import DeskReconnected, DeskScreen
 from linkdesk.tui.screens.dialogs import Picker, TextEntry
+from linkdesk.tui.screens.templates import comment_options
+from linkdesk.tui.sla_styles import palette_of, sla_event_text, sla_summary
 from linkdesk.tui.widgets.case_table import STATUS_STYLES
 from linkdesk.tui.widgets.intel_panel import IntelPanel
 from linkdesk.tui.widgets.key_bar import KeyBar
@@ -80,6 +83,11 @@ class CaseScreen(DeskScreen):
         Binding("a", "assign", "Assign", id="case.assign"),
         Binding("v", "recheck", "Re-check intel", id="case.recheck"),
         Binding("R", "reveal", "Reveal", id="case.reveal"),
+        Binding("P", "playbook", "Playbook", id="case.playbook"),
+        Binding("b", "rebind", "Rebind", id="case.rebind"),
+        Binding("o", "contacts", "Contacts", id="case.contacts", show=False),
+        Binding("m", "masked_call", "Masked call", id="case.masked_call", show=False),
+        Binding("B", "borrower", "Privacy", id="case.borrower"),
         Binding("r", "reload", "Reload", id="case.reload"),
         Binding("escape", "back", "Back", id="case.back"),
         Binding("j", "scroll_timeline(1)", show=False),
@@ -92,6 +100,9 @@ class CaseScreen(DeskScreen):
         "priority": (Permission.CASES_UPDATE,),
         "assign": (Permission.CASES_UPDATE,),
         "recheck": (Permission.INTEL_CHECK,),
+        "rebind": (Permission.REBIND_START,),
+        "masked_call": (Permission.CONTACT_CALL,),
+        "playbook": (Permission.CASES_UPDATE,),
         "reveal": tuple(REVEAL_PERMISSION.values()),
     }
 
@@ -215,6 +226,44 @@ class CaseScreen(DeskScreen):
     def action_back(self) -> None:
         self.router.back()
 
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        # issue 5: the playbook key is offered on recycled-number cases only
+        if action == "playbook" and (self.case is None or self.case.category is not CaseCategory.RECYCLED_NUMBER):
+            return False
+        return super().check_action(action, parameters)
+
+    def action_playbook(self) -> None:
+        """The recycled-number playbook (issue 5; tui/screens/playbook.py)."""
+        if self.case is not None and self.case.category is not CaseCategory.RECYCLED_NUMBER:
+            self.notify(_("The playbook is for recycled-number cases"), severity="warning", markup=False)
+            return
+        self.router.go("playbook", ref=self.ref)
+
+    def action_contacts(self) -> None:
+        """The borrower's contact log and the collection rules (issue 5; tui/screens/contact.py)."""
+        self.router.go("contacts", ref=self.ref)
+
+    def action_masked_call(self) -> None:
+        """A privacy number to call the borrower (issue 5): the dialog, as reveal's."""
+        from linkdesk.tui.screens.contact import MaskedCallDialog
+
+        self.app.push_screen(MaskedCallDialog(self.ref), lambda _call: self.refresh_timeline())
+
+    def action_borrower(self) -> None:
+        """The borrower's privacy screen (issue 5; tui/screens/borrower.py)."""
+        if self.case is None or self.case.borrower is None:
+            self.notify(_("{ref} has no borrower", ref=self.ref), severity="warning", markup=False)
+            return
+        self.router.go("borrower", borrower=self.case.borrower.ref)
+
+    def action_rebind(self) -> None:
+        """The rebind wizard (issue 5; tui/screens/rebind.py)."""
+        if self.case is not None and self.case.borrower is None:
+            self.notify(_("{ref} has no borrower: there is no number to rebind", ref=self.ref),
+                        severity="warning", markup=False)
+            return
+        self.router.go("rebind", ref=self.ref)
+
     def action_scroll_timeline(self, lines: int) -> None:
         self.query_one("#timeline", VerticalScroll).scroll_relative(y=lines, animate=False)
 
@@ -224,6 +273,7 @@ class CaseScreen(DeskScreen):
         case = self.case
         if case is None:
             return
+        self.refresh_bindings()  # keys that depend on the case (the playbook's)
         subject = Text.assemble((case.ref + "  ", "bold"), line(case.subject, "bold"))
         self.query_one("#case-subject", Static).update(subject)
         # One line: what matters most comes first, the SLA's date may be cut at the edge.
@@ -240,9 +290,8 @@ class CaseScreen(DeskScreen):
             meta.append_text(line(case.phone))
         meta.append("  ·  " + _("assignee") + " ")
         meta.append_text(line(case.assignee.display_name if case.assignee else "—"))
-        meta.append("  ·  " + _("SLA") + " ")
-        meta.append_text(sla_text(case.sla_due_at, self.app.clock()))  # type: ignore[attr-defined]
-        meta.append(f"  ({when(case.sla_due_at)})", style="dim")
+        meta.append("  ·  ")  # issue 5: resolution and first-response due times, paused state
+        meta.append_text(sla_summary(case, self.app.clock(), palette_of(self.app.current_theme)))  # type: ignore[attr-defined]
         self.query_one("#case-meta", Static).update(meta)
         self.query_one("#case-description", Static).update(
             block(case.body) if case.body else Text(_("(no description)"), style="dim")
@@ -295,6 +344,12 @@ class CaseScreen(DeskScreen):
     def event_body(self, event: CaseEvent) -> Text:
         if event.kind is EventKind.REVEAL:
             return self.reveal_text(event.data)
+        if event.kind in (EventKind.SLA_BREACH, EventKind.SLA_PAUSE):  # issue 5
+            return sla_event_text(str(event.kind), event.data)
+        if event.kind in (EventKind.CONTACT, EventKind.MASKED_CALL):  # issue 5: contact compliance
+            from linkdesk.tui.screens.contact import contact_event_text
+
+            return contact_event_text(event.kind, event.data)
         if event.body:
             return block(event.body)
         if "to" in event.data:
@@ -389,7 +444,11 @@ class CaseScreen(DeskScreen):
 
     def action_comment(self) -> None:
         self.app.push_screen(
-            TextEntry(_("Public comment on {ref}", ref=self.ref), _("ctrl+s save · esc cancel · the borrower sees this")),
+            TextEntry(
+                _("Public comment on {ref}", ref=self.ref),
+                _("ctrl+s save · esc cancel · the borrower sees this"),
+                **comment_options(self.app, self.case),  # reply templates (ctrl+t)
+            ),
             lambda text: self._add_event(EventKind.COMMENT, text) if text else None,
         )
 

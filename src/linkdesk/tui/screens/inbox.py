@@ -2,44 +2,34 @@
 
 from __future__ import annotations
 
-from rich.cells import cell_len
-from rich.table import Table
-from rich.text import Text
+import asyncio
+
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.content import Content
 from textual.widgets import Input, OptionList, Static
-from textual.widgets.option_list import Option
 
 from linkdesk.domain.cases import Case, CaseSummary
 from linkdesk.domain.paging import Page
 from linkdesk.domain.permissions import Permission
-from linkdesk.domain.text import clean_line
 from linkdesk.domain.views import CaseQuery, CaseSort, View
 from linkdesk.i18n import _
 from linkdesk.resources import stylesheet
-from linkdesk.tui import labels
 from linkdesk.tui.filter_terms import parse_filter
 from linkdesk.tui.labels import N_
 from linkdesk.tui.screens.base import DeskReconnected, DeskScreen
+from linkdesk.tui.screens.bulk import BulkWork, done_text
 from linkdesk.tui.widgets.case_table import CaseTable
+from linkdesk.tui.widgets.filter_input import FilterInput
 from linkdesk.tui.widgets.key_bar import KeyBar
 from linkdesk.tui.widgets.status_line import StatusLine
 from linkdesk.tui.widgets.title_bar import TitleBar
+from linkdesk.tui.widgets.views_panel import ViewList, ViewNamePrompt, is_saved, saved_id
 from linkdesk.tui.workers import desk_work
 
-FILTER_PLACEHOLDER = N_("Filter: words, 换号, LD-000123, last 4 digits, risk:>=60")
-
-
-class ViewList(OptionList):
-    """The inbox's views with their counts."""
-
-    BINDINGS = [
-        Binding("j", "cursor_down", show=False),
-        Binding("k", "cursor_up", show=False),
-    ]
+FILTER_PLACEHOLDER = N_("Filter: words, LD-000123, cat:rebind prio:>=high assignee:me risk:>=60 (tab completes)")
 
 
 class InboxScreen(DeskScreen):
@@ -56,10 +46,20 @@ class InboxScreen(DeskScreen):
         Binding("v", "views", "Views", id="inbox.views"),
         Binding("o", "sort", "Sort", id="inbox.sort"),
         Binding("a", "audit", "Audit", id="inbox.audit"),
+        Binding("ctrl+s", "save_view", "Save view", show=False, id="inbox.save_view"),
+        # bulk work (issue 5): marks are kept by case ref, so they survive paging
+        Binding("space", "mark", "Mark", id="inbox.mark"),
+        Binding("shift+space,M", "mark_range", "Mark range", show=False, id="inbox.mark_range"),
+        Binding("shift+down", "extend_mark(1)", "Mark down", show=False, id="inbox.mark_down"),
+        Binding("shift+up", "extend_mark(-1)", "Mark up", show=False, id="inbox.mark_up"),
+        Binding("b", "bulk", "Bulk", id="inbox.bulk"),
+        Binding("u", "undo_bulk", "Undo bulk", show=False, id="inbox.undo_bulk"),
     ]
     ACTION_PERMISSIONS = {
         "new_case": (Permission.CASES_CREATE,),
         "audit": (Permission.AUDIT_READ,),
+        "bulk": (Permission.CASES_UPDATE,),
+        "undo_bulk": (Permission.CASES_UPDATE,),
     }
 
     SORTS = (CaseSort.UPDATED_DESC, CaseSort.DUE, CaseSort.CREATED_DESC)
@@ -76,7 +76,12 @@ class InboxScreen(DeskScreen):
         super().__init__()
         self.views: list[View] = []
         self.view_id = "open"
+        self.capped: set[str] = set()
+        """Saved views whose count stopped at the desk's cap ("999+")."""
+        self.broken: set[str] = set()
+        """Saved views the desk could not count (a filter it refuses)."""
         self.sort = CaseSort.UPDATED_DESC
+        self.bulk = BulkWork(self)
 
     def title_text(self) -> str:
         return _("Inbox")
@@ -86,7 +91,7 @@ class InboxScreen(DeskScreen):
         with Horizontal(id="inbox-body"):
             yield ViewList(markup=False, id="views")
             with Vertical(id="inbox-main"):
-                yield Input(placeholder=_(FILTER_PLACEHOLDER), id="filter")
+                yield FilterInput(self._agent_names, placeholder=_(FILTER_PLACEHOLDER), id="filter")
                 yield Static(id="filter-error")
                 yield CaseTable(self._fetch_page, self.app.clock, id="cases")  # type: ignore[attr-defined]
                 yield Static(id="empty")
@@ -118,15 +123,29 @@ class InboxScreen(DeskScreen):
         return next((view for view in self.views if view.id == self.view_id), None)
 
     def current_query(self) -> CaseQuery:
-        """The view's query, narrowed by the filter's text and terms (``risk:>=60``);
-        a malformed term is left out (and pointed at, see :meth:`show_filter_errors`)."""
+        """The view's query, narrowed by the filter (docs/filters.md): its free text as
+        ``q``, a risk floor as ``risk_min``, the other terms as ``filter`` (the desk
+        parses them again). A filter with a bad term is left out (and pointed at, see
+        :meth:`show_filter_errors`)."""
         view = self.current_view()
         query = view.query if view else CaseQuery()
-        terms = parse_filter(self.query_one("#filter", Input).value)
-        update: dict[str, object] = {"q": terms.text or None, "sort": self.sort}
-        if terms.risk_min is not None:
-            update["risk_min"] = terms.risk_min
+        value = self.query_one("#filter", FilterInput).value
+        parsed = parse_filter(value)
+        update: dict[str, object] = {"sort": self.sort, "q": None}
+        terms = ""
+        if not parsed.errors:
+            update["q"] = parsed.filter.text or None
+            if parsed.filter.risk_min is not None:
+                update["risk_min"] = parsed.filter.risk_min
+            terms = " ".join(value[term.start:term.end] for term in parsed.terms if term.key != "risk_min")
+        update["filter"] = " ".join(part for part in (query.filter, terms) if part) or None
         return query.model_copy(update=update)
+
+    def filter_to_save(self) -> str:
+        """The view's filter and the typed one, as one filter."""
+        view = self.current_view()
+        typed = self.query_one("#filter", FilterInput).value.strip()
+        return " ".join(part for part in (view.query.filter if view else None, typed) if part)
 
     def action_sort(self) -> None:
         self.sort = self.SORTS[(self.SORTS.index(self.sort) + 1) % len(self.SORTS)]
@@ -135,23 +154,109 @@ class InboxScreen(DeskScreen):
 
     @desk_work(group="views")
     async def load_views(self) -> None:
-        self.views = await self.app.take_views() or await self.client.views()  # type: ignore[attr-defined]
+        """The built-in views, then the saved ones, each with its count (refreshed every
+        :attr:`COUNTS_EVERY` seconds)."""
+        builtin = await self.app.take_views() or await self.client.views()  # type: ignore[attr-defined]
+        saved = list(self.app.settings.views)  # type: ignore[attr-defined]
+        counts = await asyncio.gather(
+            *(self.client.count_cases(CaseQuery(filter=view.filter)) for view in saved), return_exceptions=True
+        )
+        views, capped, broken = list(builtin), set(), set()
+        for view, count in zip(saved, counts, strict=True):
+            view_id = saved_id(view.name)
+            if isinstance(count, BaseException):
+                broken.add(view_id)
+                number = 0
+            else:
+                number = count.count
+                if count.capped:
+                    capped.add(view_id)
+            views.append(View(id=view_id, title=view.name, count=number, query=CaseQuery(filter=view.filter)))
+        self.views, self.capped, self.broken = views, capped, broken
         self.render_views()
 
     def render_views(self) -> None:
-        views = self.query_one(ViewList)
-        highlighted = views.highlighted
-        views.clear_options()
-        for view in self.views:
-            # title on the left, cut if it must be; the count always whole on the right
-            prompt = Table.grid(expand=True, padding=(0, 1, 0, 0))
-            prompt.add_column(ratio=1, no_wrap=True, overflow="ellipsis")
-            prompt.add_column(justify="right", no_wrap=True, style="dim")
-            prompt.add_row(Text(labels.view_title(view.title)), Text(f"{view.count:,}"))
-            views.add_option(Option(prompt, id=clean_line(view.id)))
-        if self.views:
-            index = next((i for i, v in enumerate(self.views) if v.id == self.view_id), 0)
-            views.highlighted = highlighted if highlighted is not None else index
+        self.query_one(ViewList).show(self.views, capped=self.capped, broken=self.broken, current=self.view_id)
+
+    async def _agent_names(self) -> list[str]:
+        """For ``assignee:`` completion (fetched once, when the filter is first opened)."""
+        return [agent.name for agent in await self.client.agents()]
+
+    # -- saved views -------------------------------------------------------------------
+
+    def action_save_view(self) -> None:
+        """Save the view's filter and the typed one under a name (in settings.toml)."""
+        box = self.query_one("#filter", FilterInput)
+        if box.errors:
+            self.notify(_("Mend the filter before saving it"), severity="warning", markup=False)
+            return
+        text = self.filter_to_save()
+        if not text:
+            self.notify(_("Type a filter first (/), then save it"), markup=False)
+            return
+        current = self.current_view()
+        suggested = current.title if current and is_saved(current.id) else ""
+        self.app.push_screen(ViewNamePrompt(text, suggested), lambda name: self._save_view(name, text))
+
+    def _save_view(self, name: str | None, text: str) -> None:
+        if not name:
+            return
+        from linkdesk.config import SavedView
+
+        views = [view for view in self.app.settings.views if view.name != name]  # type: ignore[attr-defined]
+        replaced = len(views) != len(self.app.settings.views)  # type: ignore[attr-defined]
+        kept = next((i for i, v in enumerate(self.app.settings.views) if v.name == name), len(views))  # type: ignore[attr-defined]
+        views.insert(kept, SavedView(name=name, filter=text))
+        self.app.apply_views(views)  # type: ignore[attr-defined]
+        self.notify(
+            _("View “{name}” replaced", name=name) if replaced else _("Saved the view “{name}”", name=name),
+            markup=False,
+        )
+        box = self.query_one("#filter", FilterInput)
+        with box.prevent(Input.Changed):
+            box.value = ""
+        box.display = False
+        self.show_filter_errors()
+        # shown at once (its count follows with the refresh below)
+        view_id = saved_id(name)
+        shown = View(id=view_id, title=name, count=0, query=CaseQuery(filter=text))
+        builtin = [view for view in self.views if not is_saved(view.id)]
+        saved = {view.id: view for view in self.views if is_saved(view.id)} | {view_id: shown}
+        self.views = builtin + [saved[saved_id(view.name)] for view in views if saved_id(view.name) in saved]
+        self.view_id = view_id
+        self.render_views()
+        self.table.load(self.current_query())
+        self.table.focus()
+        self.load_views()
+
+    @on(ViewList.MoveRequested)
+    def _move_view(self, event: ViewList.MoveRequested) -> None:
+        views = list(self.app.settings.views)  # type: ignore[attr-defined]
+        names = [view.name for view in views]
+        index = names.index(event.view_id.removeprefix("saved:")) if event.view_id.removeprefix(
+            "saved:") in names else -1
+        target = index + event.step
+        if index < 0 or not 0 <= target < len(views):
+            return
+        views[index], views[target] = views[target], views[index]
+        self.app.apply_views(views)  # type: ignore[attr-defined]
+        first = len(self.views) - len(views)  # saved views follow the built-in ones
+        self.views[first + index], self.views[first + target] = self.views[first + target], self.views[first + index]
+        panel = self.query_one(ViewList)
+        self.render_views()
+        panel.highlighted = first + target
+
+    @on(ViewList.DeleteRequested)
+    def _delete_view(self, event: ViewList.DeleteRequested) -> None:
+        name = event.view_id.removeprefix("saved:")
+        views = [view for view in self.app.settings.views if view.name != name]  # type: ignore[attr-defined]
+        self.app.apply_views(views)  # type: ignore[attr-defined]
+        self.views = [view for view in self.views if view.id != event.view_id]
+        self.notify(_("Deleted the view “{name}”", name=name), markup=False)
+        if self.view_id == event.view_id:
+            self.view_id = "open"
+            self.table.load(self.current_query())
+        self.render_views()
 
     @on(OptionList.OptionSelected, "#views")
     def _view_chosen(self, event: OptionList.OptionSelected) -> None:
@@ -230,30 +335,20 @@ class InboxScreen(DeskScreen):
 
     def show_filter_errors(self) -> bool:
         """Point at the first malformed term under the filter; whether there is one."""
-        box = self.query_one("#filter", Input)
+        box = self.query_one("#filter", FilterInput)
         line = self.query_one("#filter-error", Static)
-        errors = parse_filter(box.value).errors
-        line.display = bool(errors)
-        if not errors:
-            return False
-        error = errors[0]
-        # the carets sit under the term (the input's border and padding come first)
-        before = box.gutter.left + cell_len(box.value[: error.start]) - round(box.scroll_x)
-        width = max(1, cell_len(error.term))
-        pointer = Content.assemble(
-            " " * max(0, before),
-            ("^" * width, "bold $error"),
-            " ",
-            (error.message, "$error"),
-        )
-        if pointer.cell_length > self.query_one("#inbox-main").size.width:
-            pointer = Content.assemble((f"“{error.term}”: ", "bold $error"), (error.message, "$error"))
-        line.update(pointer)
-        return True
+        pointer = box.pointer(self.query_one("#inbox-main").size.width)
+        line.display = pointer is not None
+        if pointer is not None:
+            line.update(pointer)
+        return pointer is not None
 
     @on(Input.Submitted, "#filter")
     def _filter_submitted(self, event: Input.Submitted) -> None:
         event.stop()
+        if self.show_filter_errors():
+            self.app.bell()  # the input stays open on the bad term; the list is unchanged
+            return
         self.table.focus()
 
     def action_clear_filter(self) -> None:
@@ -268,6 +363,42 @@ class InboxScreen(DeskScreen):
         self.table.focus()
         if had_text:
             self.table.load(self.current_query())
+
+    # -- bulk work (issue 5) -------------------------------------------------------------
+
+    def action_mark(self) -> None:
+        self.table.toggle_mark()
+
+    def action_mark_range(self) -> None:
+        self.table.mark_range()
+
+    def action_extend_mark(self, step: int) -> None:
+        self.table.extend_mark(step)
+
+    def action_bulk(self) -> None:
+        if not self.table.marked:
+            self.notify(_("Mark cases with space first"), markup=False)
+            return
+        self._bulk_change(self.table.marked)
+
+    @desk_work(group="bulk")
+    async def _bulk_change(self, refs: list[str]) -> None:
+        change = await self.bulk.choose_and_apply(refs)
+        if change is None:
+            return
+        self.table.clear_marks()
+        self.notify(done_text(change), markup=False, timeout=8)
+        self.table.reload()
+        self.load_views()
+
+    def action_undo_bulk(self) -> None:
+        self._undo_bulk()
+
+    @desk_work(group="bulk")
+    async def _undo_bulk(self) -> None:
+        if await self.bulk.undo_last():
+            self.table.reload()
+            self.load_views()
 
     # -- new case ----------------------------------------------------------------------
 

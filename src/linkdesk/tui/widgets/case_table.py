@@ -5,8 +5,10 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from datetime import datetime
+from typing import ClassVar
 
 from rich.text import Text
+from textual.binding import Binding, BindingType
 
 from linkdesk.domain.cases import CaseSummary
 from linkdesk.domain.paging import Page
@@ -14,7 +16,8 @@ from linkdesk.domain.views import CaseQuery
 from linkdesk.tui import labels
 from linkdesk.tui.labels import N_
 from linkdesk.tui.risk_styles import score_cell
-from linkdesk.tui.safe import PRIORITY_STYLES, line, sla_text
+from linkdesk.tui.safe import PRIORITY_STYLES, line
+from linkdesk.tui.sla_styles import palette_of, sla_cell
 from linkdesk.tui.widgets.paged_table import PagedTable, fit
 
 __all__ = ["COLUMNS", "STATUS_STYLES", "CaseTable", "fit"]
@@ -42,7 +45,7 @@ COLUMNS: tuple[tuple[str, str, int], ...] = (
     ("status", N_("Status"), 8),
     ("risk", N_("Risk"), 5),
     ("assignee", N_("Assignee"), 9),
-    ("sla", N_("SLA"), 5),
+    ("sla", N_("SLA"), 7),  # "-12m", "paused"
 )
 
 
@@ -52,6 +55,19 @@ class CaseTable(PagedTable[CaseSummary]):
     COLUMNS = COLUMNS
     OPTIONAL_COLUMNS = ("borrower", "assignee", "category", "priority", "risk")
     EMPTY_TEXT = N_("no cases")
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        # only while rows are marked; otherwise escape goes on to the inbox (clear filter)
+        Binding("escape", "clear_marks", "Clear marks", show=False, id="inbox.clear_marks"),
+    ]
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "clear_marks":
+            return bool(self.marked)
+        return super().check_action(action, parameters)
+
+    def action_clear_marks(self) -> None:
+        self.clear_marks()
 
     def __init__(self, fetch: Fetch, clock: Callable[[], datetime], *, id: str | None = None) -> None:
         super().__init__(clock=clock, id=id)
@@ -85,5 +101,5 @@ class CaseTable(PagedTable[CaseSummary]):
             Text(labels.status(item.status), style=STATUS_STYLES.get(item.status, ""), end=""),
             score_cell(getattr(item, "risk", None)),
             line(item.assignee or "—", "" if item.assignee else "dim"),
-            sla_text(item.sla_due_at, now),
+            sla_cell(item, now, palette_of(self.app.current_theme)),  # issue 5: urgency colours
         ]

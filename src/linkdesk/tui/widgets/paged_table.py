@@ -79,6 +79,13 @@ class PagedTable(DataTable[Text], Generic[T]):
         def ref(self) -> str:
             return self.key
 
+    class MarksChanged(Message):
+        """Rows were marked or unmarked; ``keys`` are the marked rows' keys, in order."""
+
+        def __init__(self, keys: list[str]) -> None:
+            super().__init__()
+            self.keys = keys
+
     class Moved(Message):
         """The cursor or the window moved; ``position`` describes where."""
 
@@ -98,6 +105,8 @@ class PagedTable(DataTable[Text], Generic[T]):
         self._rendering = False
         self.loaded = False
         self.fetch_count = 0
+        self._marked: dict[str, None] = {}  # by key, not row: marks survive the window sliding
+        self._mark_anchor: str | None = None
 
     # -- what a subclass says ----------------------------------------------------------
 
@@ -141,6 +150,79 @@ class PagedTable(DataTable[Text], Generic[T]):
     def reload(self) -> None:
         """Fetch the pages of the window again, keeping the highlighted row."""
         self._worker = self._reload_window(self.highlighted_key)
+
+    # -- marks (bulk work) ---------------------------------------------------------------
+
+    MARK_STYLE = "bold reverse"
+    """A marked row's first cell (its key, e.g. the case ref) shows in reverse. Only the
+    first: a style on every cell would hide the cursor's highlight on a marked row."""
+
+    @property
+    def marked(self) -> list[str]:
+        """The keys of the marked rows, in the order they were marked."""
+        return list(self._marked)
+
+    def toggle_mark(self) -> None:
+        """Mark the highlighted row, or unmark it if it was marked."""
+        key = self.highlighted_key
+        if key is None:
+            return
+        if key in self._marked:
+            del self._marked[key]
+        else:
+            self._marked[key] = None
+            self._mark_anchor = key
+        self._marks_changed([key])
+
+    def mark_range(self) -> None:
+        """Mark every row from the last marked one to the highlighted one (both
+        included); without a marked row in the window, the highlighted row."""
+        key = self.highlighted_key
+        if key is None:
+            return
+        here = self._keys.index(key)
+        anchor = self._keys.index(self._mark_anchor) if self._mark_anchor in self._keys else here
+        low, high = sorted((anchor, here))
+        keys = self._keys[low : high + 1]
+        for row_key in keys:
+            self._marked[row_key] = None
+        self._mark_anchor = key
+        self._marks_changed(keys)
+
+    def extend_mark(self, step: int) -> None:
+        """Mark the highlighted row, move by ``step`` rows and mark that one too."""
+        key = self.highlighted_key
+        if key is None:
+            return
+        self._marked[key] = None
+        row = max(0, min(self.row_count - 1, self.cursor_row + step))
+        self.move_cursor(row=row)
+        changed = [key]
+        moved_to = self.highlighted_key
+        if moved_to is not None:
+            self._marked[moved_to] = None
+            changed.append(moved_to)
+            self._mark_anchor = moved_to
+        self._marks_changed(changed)
+
+    def clear_marks(self) -> None:
+        keys = list(self._marked)
+        self._marked.clear()
+        self._mark_anchor = None
+        self._marks_changed(keys)
+
+    def _marks_changed(self, keys: list[str]) -> None:
+        now = self._clock() if self._clock is not None else None
+        items = {self.row_key(item): item for item in self.items}
+        for key in keys:
+            item = items.get(key)
+            if item is None:
+                continue
+            shown = [k for k, _title, _width in self.COLUMNS if k in self._shown]
+            for column, cell in zip(shown, self._cells(item, now), strict=True):
+                self.update_cell(key, column, cell)
+        self.post_message(self.MarksChanged(self.marked))
+        self._post_position()
 
     def retranslate(self) -> None:
         if self._pages:
@@ -223,12 +305,19 @@ class PagedTable(DataTable[Text], Generic[T]):
                 self.add_column(fit(Text(_(title), style="bold", end=""), width), width=width, key=key)
 
     def _cells(self, item: T, now: datetime | None) -> list[Text]:
-        """The cells of the shown columns, each cut to its column."""
-        return [
-            fit(cell, width or self._flex_width)
+        """The cells of the shown columns, each cut to its column (a marked row's first
+        cell filled out in the mark's style)."""
+        cells = [
+            (fit(cell, width or self._flex_width), width or self._flex_width)
             for cell, (key, _title, width) in zip(self.cells_of(item, now), self.COLUMNS, strict=True)
             if key in self._shown
         ]
+        if self.row_key(item) not in self._marked:
+            return [cell for cell, _width in cells]
+        first, width = cells[0]
+        first.pad_right(max(0, width - 1 - first.cell_len))  # the gap stays unstyled
+        first.stylize(self.MARK_STYLE)
+        return [first, *(cell for cell, _width in cells[1:])]
 
     # -- rendering ---------------------------------------------------------------------
 
@@ -298,17 +387,16 @@ class PagedTable(DataTable[Text], Generic[T]):
         first = self.first_row_number
         last = first + len(self._keys) - 1
         more = "+" if self._pages and self._pages[-1].next else ""
-        self.post_message(
-            self.Moved(
-                _(
-                    "row {row} · rows {first}–{last}{more}",
-                    row=first + self.cursor_row,
-                    first=first,
-                    last=last,
-                    more=more,
-                )
-            )
+        position = _(
+            "row {row} · rows {first}–{last}{more}",
+            row=first + self.cursor_row,
+            first=first,
+            last=last,
+            more=more,
         )
+        if self._marked:
+            position += " · " + _("{count} marked", count=len(self._marked))
+        self.post_message(self.Moved(position))
 
     def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
         event.stop()
