@@ -36,7 +36,7 @@ schema = schemathesis.pytest.from_fixture("desk_schema")
 
 
 @schema.parametrize()
-@settings(max_examples=40, deadline=None, suppress_health_check=list(HealthCheck))
+@settings(max_examples=25, deadline=None, suppress_health_check=list(HealthCheck))
 def test_the_api_keeps_its_own_contract(case):  # type: ignore[no-untyped-def]
     # A random string is a schema-valid cursor or case ref, and the desk rightly
     # refuses it (400/404): that is not a contract break.

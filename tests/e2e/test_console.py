@@ -116,7 +116,7 @@ def test_filter_shows_what_the_desk_finds_for_a_chinese_word(terminal, linkdesk_
     term = terminal("demo")
     term.wait_for("LD-0", timeout=120)
     term.press("/")
-    term.wait_for("last 4 digits")  # the filter's placeholder
+    term.wait_for("tab completes")  # the filter's placeholder
     term.type_into_new_screen("二次号", shows="二次号  ")
     term.press("enter")
     expected = json.loads(

@@ -95,3 +95,11 @@ def test_set_language_switches_and_formats() -> None:
             set_language("xx")
     finally:
         set_language(before)
+
+
+def test_every_timeline_event_kind_has_a_label() -> None:
+    """A kind without a label would stop the case screen from drawing its timeline."""
+    from linkdesk.domain.cases import EventKind
+    from linkdesk.tui import labels
+
+    assert [kind for kind in EventKind if kind not in labels.EVENT_KINDS] == []

@@ -50,10 +50,10 @@ def test_render_both_languages_with_fallback_and_clean_values() -> None:
 
 
 def test_recycled_number_reply_discloses_nothing_personal() -> None:
-    template = load_templates()["recycled_number_stranger"]
+    template = load_templates()["recycled_number_reply"]  # the playbook's answer to a stranger
     for language in ("en", "zh_CN"):
         fields = {name for name in PLACEHOLDERS if "{" + name + "}" in template.body[language]}
-        assert fields <= {"case_ref", "desk", "today"}
+        assert fields <= {"case_ref", "desk", "today", "agent"}  # the agent's name, never the borrower's
 
 
 def test_generic_templates_come_after_the_category_ones() -> None:

@@ -74,6 +74,10 @@ EVENT_KINDS: dict[EventKind, str] = {
     EventKind.MASKED_CALL: N_("masked call"),
     EventKind.PLAYBOOK: N_("playbook step"),  # issue 5: recycled-number playbook
     EventKind.UNBIND: N_("binding ended"),
+    EventKind.CORRECTION: N_("correction"),  # issue 5: privacy requests
+    EventKind.EXPORT: N_("data export"),
+    EventKind.DELETION: N_("erasure"),
+    EventKind.LEGAL_HOLD: N_("legal hold"),
 }
 
 BINDING_STATUSES: dict[BindingStatus, str] = {

@@ -8,6 +8,7 @@ from datetime import datetime
 from typing import ClassVar
 
 from rich.text import Text
+from textual._context import NoActiveAppError
 from textual.binding import Binding, BindingType
 
 from linkdesk.domain.cases import CaseSummary
@@ -17,7 +18,7 @@ from linkdesk.tui import labels
 from linkdesk.tui.labels import N_
 from linkdesk.tui.risk_styles import score_cell
 from linkdesk.tui.safe import PRIORITY_STYLES, line
-from linkdesk.tui.sla_styles import palette_of, sla_cell
+from linkdesk.tui.sla_styles import SlaPalette, palette_of, sla_cell
 from linkdesk.tui.widgets.paged_table import PagedTable, fit
 
 __all__ = ["COLUMNS", "STATUS_STYLES", "CaseTable", "fit"]
@@ -89,6 +90,14 @@ class CaseTable(PagedTable[CaseSummary]):
     def row_key(self, item: CaseSummary) -> str:
         return item.ref
 
+    def _sla_palette(self) -> SlaPalette:
+        """The urgency colours of the current theme (the defaults outside a running app)."""
+        try:
+            theme = self.app.current_theme
+        except NoActiveAppError:
+            theme = None
+        return palette_of(theme)
+
     def cells_of(self, item: CaseSummary, now: datetime | None) -> list[Text]:
         assert now is not None  # the inbox always has a clock
         return [
@@ -101,5 +110,5 @@ class CaseTable(PagedTable[CaseSummary]):
             Text(labels.status(item.status), style=STATUS_STYLES.get(item.status, ""), end=""),
             score_cell(getattr(item, "risk", None)),
             line(item.assignee or "—", "" if item.assignee else "dim"),
-            sla_cell(item, now, palette_of(self.app.current_theme)),  # issue 5: urgency colours
+            sla_cell(item, now, self._sla_palette()),
         ]
