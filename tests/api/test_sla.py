@@ -98,6 +98,16 @@ async def test_pending_pauses_and_resuming_pushes_due_dates_out(desk: DeskClient
     assert case.first_response_due_at == local(2026, 11, 3, 10, 30)
 
 
+
+async def test_leaving_pending_and_a_new_priority_in_one_change_keep_the_pause(desk: DeskClient, clock: Clock) -> None:
+    clock.now = local(2026, 11, 2, 10)  # Monday
+    case = await desk.create_case(CaseCreate(category="unreachable", subject="no answer", priority="normal"))
+    case = await desk.update_case(case.ref, CasePatch(status="pending"), version=case.version)
+    clock.now = local(2026, 11, 3, 10)  # a working day later, open again *and* urgent at once
+    case = await desk.update_case(case.ref, CasePatch(status="open", priority="urgent"), version=case.version)
+    assert case.sla_paused is False
+    assert case.sla_due_at == local(2026, 11, 3, 14)  # Monday 10:00 + 4h, + the 9h paused
+
 async def test_the_first_public_comment_is_the_first_response(desk: DeskClient, clock: Clock) -> None:
     case = await desk.create_case(CaseCreate(category="rebind", subject="new number", priority="high"))
     clock.now += timedelta(minutes=5)

@@ -189,3 +189,19 @@ def test_a_bad_filter_points_at_the_term_and_exits_2(demo_env):
     assert "cat:nope" in lines[0] and "is not one of" in lines[0]
     assert lines[1] == "  换号 cat:nope prio:urgent"
     assert lines[2] == "       ^^^^^^^^"  # under the term: 换号 is four columns wide
+
+
+def test_the_embedded_desk_takes_the_policy_files_of_the_environment(tmp_path, monkeypatch):
+    """LINKDESK_SLA_POLICY reaches the console's own desk as it reaches `serve`: a bad
+    file refuses the start with the key named, instead of being ignored."""
+    from linkdesk.client.local import DeskStartRefused
+
+    policy = tmp_path / "sla.toml"
+    policy.write_text("[priorities.urgent]\nresolution_hour = 4\n", encoding="utf-8")
+    monkeypatch.setenv("LINKDESK_SLA_POLICY", str(policy))
+    desk = LocalDesk(desk_dir("default", tmp_path / "data"))
+    try:
+        with pytest.raises(DeskStartRefused, match="resolution_hour"):
+            desk.ensure_running()
+    finally:
+        desk.stop()

@@ -39,7 +39,9 @@ class Terminal:
         """Type into a screen that has just opened. Textual moves focus a moment after a
         screen appears, and keys sent before that are dropped; a person would look for
         the cursor first, so retype until the text shows."""
-        for _ in range(5):
+        for attempt in range(5):
+            if attempt:
+                self.press("C-u")  # what part of the last try arrived: typed twice, it would wrap
             self.type(text)
             try:
                 # long enough for a loaded machine to draw it: typing it twice would

@@ -42,9 +42,11 @@ def desk_service_command(
     demo: Annotated[bool, typer.Option("--demo")] = False,
 ) -> None:
     """The local desk service (started by the console when needed)."""
+    from linkdesk.cli.common import intel_options
     from linkdesk.server.runner import run_local_service
 
-    run_local_service(desk_dir, socket, demo=demo, idle_timeout=idle_timeout)
+    # the console's environment reaches its desk as it reaches `serve`
+    run_local_service(desk_dir, socket, demo=demo, idle_timeout=idle_timeout, options=intel_options())
 
 
 @desk_app.command("stop")

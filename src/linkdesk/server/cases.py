@@ -287,7 +287,7 @@ def update_case(
         events += pauses
     if "priority" in fields and patch.priority is not None and patch.priority != row.priority:
         changes["priority"] = str(patch.priority)
-        changes |= sla.priority_change(row, str(patch.priority))  # issue 5: new targets
+        changes |= sla.priority_change(row, str(patch.priority), changes)  # issue 5: new targets
         events.append(("priority", {"from": row.priority, "to": str(patch.priority)}))
     if "subject" in fields and patch.subject is not None and patch.subject != row.subject:
         changes |= {"subject": patch.subject, "search_tokens": index_tokens(patch.subject, row.body)}

@@ -354,6 +354,13 @@ class KeyRing:
         value = int.from_bytes(digest[:8], "big") >> (64 - bits)
         return format(value, f"0{(bits + 3) // 4}x")
 
+    def mac_key(self, label: bytes, version: int) -> bytes:
+        """A key for a MAC of its own (``label`` separates uses), derived from ``version``'s
+        index key: never stored, so a copy of the database alone cannot test guesses."""
+        if version not in self._versions:
+            raise KeyringError(f"key version {version} is not held by this keyring")
+        return hmac.new(self._versions[version].index_key, label, hashlib.sha256).digest()
+
     def blind_indexes(self, e164: str) -> list[str]:
         """The number's index under every usable version: what a lookup asks for, so that
         rows sealed before and after a rotation are both found."""

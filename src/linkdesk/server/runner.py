@@ -14,7 +14,7 @@ import sys
 import time
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import uvicorn
 
@@ -67,14 +67,20 @@ def prepare_desk(settings: ServerSettings, *, demo: bool = False) -> KeyRing:
     return keyring
 
 
-def run_local_service(desk_dir: Path, socket: Path, *, demo: bool, idle_timeout: float) -> None:
+def run_local_service(
+    desk_dir: Path, socket: Path, *, demo: bool, idle_timeout: float, options: dict[str, Any] | None = None
+) -> None:
+    """``options``: settings from the environment (providers, policy files), as ``serve``
+    takes them."""
+    from linkdesk.domain.risk_policy import RiskPolicyError
+    from linkdesk.domain.sla_policy import SlaPolicyError
     from linkdesk.server.app import create_app
     from linkdesk.server.crypto import KeyringError
 
-    settings = embedded_settings(desk_dir)
+    settings = embedded_settings(desk_dir).model_copy(update=options or {})
     try:
         app = create_app(settings, keyring=prepare_desk(settings, demo=demo))
-    except KeyringError as exc:
+    except (KeyringError, RiskPolicyError, SlaPolicyError) as exc:
         # The console waiting for us shows this instead of "the service stopped".
         (desk_dir / START_ERROR_FILE).write_text(str(exc), encoding="utf-8")
         print(f"linkdesk desk-service: {exc}", file=sys.stderr)

@@ -90,18 +90,22 @@ def status_change(row: CaseRow, new_status: str, now: datetime) -> tuple[dict[st
     return {}, []
 
 
-def priority_change(row: CaseRow, new_priority: str) -> dict[str, Any]:
+def priority_change(row: CaseRow, new_priority: str, pending: dict[str, Any] | None = None) -> dict[str, Any]:
     """The due dates under ``new_priority``, counted from when the case was received and
     moved out by the pauses so far (the difference between the old due date and the old
-    target). A breach already recorded stays recorded."""
+    target). ``pending`` holds the changes the same update makes already (a pause that
+    ends with it has moved the due dates). A breach already recorded stays recorded."""
+    pending = pending or {}
+    sla_due_at = pending.get("sla_due_at", row.sla_due_at)
+    first_due = pending.get("first_response_due_at", row.first_response_due_at)
     current = policy()
     calendar = current.business_calendar
     old = deadlines(row.category, row.priority, row.created_at, current)
     new = deadlines(row.category, new_priority, row.created_at, current)
-    paused = calendar.between(old.resolution, row.sla_due_at)
+    paused = calendar.between(old.resolution, sla_due_at)
     changes: dict[str, Any] = {"sla_due_at": resume(new.resolution, paused, current)}
-    if row.first_response_due_at is not None and row.first_responded_at is None:
-        paused_first = calendar.between(old.first_response, row.first_response_due_at)
+    if first_due is not None and row.first_responded_at is None:
+        paused_first = calendar.between(old.first_response, first_due)
         changes["first_response_due_at"] = resume(new.first_response, paused_first, current)
     return changes
 
