@@ -11,12 +11,8 @@ never while scoring.
 
 from __future__ import annotations
 
-import hashlib
-import json
-import tomllib
 from collections.abc import Mapping
 from functools import cache
-from importlib import resources
 from pathlib import Path
 from typing import Any
 
@@ -24,13 +20,16 @@ from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
-    ValidationError,
     field_serializer,
     field_validator,
     model_validator,
 )
 
+from linkdesk.domain import policy_files
 from linkdesk.domain.intel import LineStatus
+from linkdesk.domain.policy_files import merge_tables
+
+__all__ = ["RiskPolicy", "RiskPolicyError", "default_policy", "load_policy", "merge_tables"]
 
 _FROZEN = ConfigDict(frozen=True, extra="forbid")
 
@@ -128,55 +127,23 @@ class RiskPolicy(BaseModel):
     @property
     def label(self) -> str:
         """``default/1#3f2a9c1e``: name, version and a digest of the content, so that an
-        assessment records exactly which weights produced it even when an override
-        file kept the default name."""
-        content = json.dumps(self.model_dump(mode="json"), sort_keys=True)
-        digest = hashlib.sha256(content.encode()).hexdigest()[:8]
-        return f"{self.name}/{self.version}#{digest}"
-
-
-def _packaged_table() -> dict[str, Any]:
-    text = resources.files("linkdesk").joinpath("policies/risk.toml").read_text("utf-8")
-    return tomllib.loads(text)
+        assessment records exactly which weights produced it."""
+        return policy_files.label(self, self.name, self.version)
 
 
 @cache
 def default_policy() -> RiskPolicy:
     """The packaged policy, ``linkdesk/policies/risk.toml``."""
-    return _validate(_packaged_table(), "the packaged risk policy")
+    return _validate(policy_files.packaged_table("risk.toml"), "the packaged risk policy")
 
 
 def load_policy(path: Path | None = None) -> RiskPolicy:
     """The default policy, or ``path`` merged over it. Raises :class:`RiskPolicyError`."""
     if path is None:
         return default_policy()
-    try:
-        with Path(path).open("rb") as file:
-            override = tomllib.load(file)
-    except OSError as exc:
-        raise RiskPolicyError(f"cannot read risk policy {path}: {exc.strerror or exc}") from exc
-    except tomllib.TOMLDecodeError as exc:
-        raise RiskPolicyError(f"risk policy {path} is not valid TOML: {exc}") from exc
-    return _validate(merge_tables(_packaged_table(), override), f"risk policy {path}")
-
-
-def merge_tables(base: Mapping[str, Any], override: Mapping[str, Any]) -> dict[str, Any]:
-    """``override`` over ``base``: tables merge key by key, any other value replaces."""
-    merged = dict(base)
-    for key, value in override.items():
-        if isinstance(value, Mapping) and isinstance(merged.get(key), Mapping):
-            merged[key] = merge_tables(merged[key], value)
-        else:
-            merged[key] = value
-    return merged
+    override = policy_files.read_table(path, "risk policy", RiskPolicyError)
+    return _validate(merge_tables(policy_files.packaged_table("risk.toml"), override), f"risk policy {path}")
 
 
 def _validate(table: Mapping[str, Any], what: str) -> RiskPolicy:
-    try:
-        return RiskPolicy.model_validate(table)
-    except ValidationError as exc:
-        problems = "; ".join(
-            f"{'.'.join(str(part) for part in error['loc']) or '(top level)'}: {error['msg']}"
-            for error in exc.errors()
-        )
-        raise RiskPolicyError(f"invalid {what}: {problems}") from exc
+    return policy_files.validate(RiskPolicy, table, what, RiskPolicyError)

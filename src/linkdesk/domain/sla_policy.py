@@ -12,22 +12,19 @@ while computing a due date.
 
 from __future__ import annotations
 
-import hashlib
-import json
-import tomllib
 from collections.abc import Mapping
 from datetime import time, timedelta
 from functools import cache, cached_property
-from importlib import resources
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from linkdesk.domain import policy_files
 from linkdesk.domain.business_calendar import BusinessCalendar, calendar_for
 from linkdesk.domain.cases import CaseCategory, Priority
-from linkdesk.domain.risk_policy import merge_tables
+from linkdesk.domain.policy_files import merge_tables
 
 _FROZEN = ConfigDict(frozen=True, extra="forbid")
 
@@ -154,42 +151,22 @@ class SlaPolicy(BaseModel):
     @property
     def label(self) -> str:
         """``default/1#3f2a9c1e``: name, version and a digest of the content."""
-        content = json.dumps(self.model_dump(mode="json"), sort_keys=True)
-        digest = hashlib.sha256(content.encode()).hexdigest()[:8]
-        return f"{self.name}/{self.version}#{digest}"
-
-
-def _packaged_table() -> dict[str, Any]:
-    text = resources.files("linkdesk").joinpath("policies/sla.toml").read_text("utf-8")
-    return tomllib.loads(text)
+        return policy_files.label(self, self.name, self.version)
 
 
 @cache
 def default_policy() -> SlaPolicy:
     """The packaged policy, ``linkdesk/policies/sla.toml``."""
-    return _validate(_packaged_table(), "the packaged SLA policy")
+    return _validate(policy_files.packaged_table("sla.toml"), "the packaged SLA policy")
 
 
 def load_policy(path: Path | None = None) -> SlaPolicy:
     """The default policy, or ``path`` merged over it. Raises :class:`SlaPolicyError`."""
     if path is None:
         return default_policy()
-    try:
-        with Path(path).open("rb") as file:
-            override = tomllib.load(file)
-    except OSError as exc:
-        raise SlaPolicyError(f"cannot read SLA policy {path}: {exc.strerror or exc}") from exc
-    except tomllib.TOMLDecodeError as exc:
-        raise SlaPolicyError(f"SLA policy {path} is not valid TOML: {exc}") from exc
-    return _validate(merge_tables(_packaged_table(), override), f"SLA policy {path}")
+    override = policy_files.read_table(path, "SLA policy", SlaPolicyError)
+    return _validate(merge_tables(policy_files.packaged_table("sla.toml"), override), f"SLA policy {path}")
 
 
 def _validate(table: Mapping[str, Any], what: str) -> SlaPolicy:
-    try:
-        return SlaPolicy.model_validate(table)
-    except ValidationError as exc:
-        problems = "; ".join(
-            f"{'.'.join(str(part) for part in error['loc']) or '(top level)'}: {error['msg']}"
-            for error in exc.errors()
-        )
-        raise SlaPolicyError(f"invalid {what}: {problems}") from exc
+    return policy_files.validate(SlaPolicy, table, what, SlaPolicyError)

@@ -17,14 +17,13 @@ from __future__ import annotations
 import datetime as dt
 import os
 import string
-import tomllib
 from collections.abc import Iterable, Mapping
-from importlib import resources
 from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, ValidationError, field_validator, model_validator
 
+from linkdesk.domain import policy_files
 from linkdesk.domain.cases import CaseCategory
 from linkdesk.domain.text import clean
 
@@ -102,31 +101,6 @@ def _check_placeholders(text: str, where: str) -> None:
             raise ValueError(f"{where}: placeholder {{{name}}} takes no format or conversion")
 
 
-def _packaged_table() -> dict[str, Any]:
-    text = resources.files("linkdesk").joinpath("policies/templates.toml").read_text("utf-8")
-    return tomllib.loads(text)
-
-
-def _read(path: Path) -> dict[str, Any]:
-    try:
-        with Path(path).open("rb") as file:
-            return tomllib.load(file)
-    except OSError as exc:
-        raise TemplateError(f"cannot read templates {path}: {exc.strerror or exc}") from exc
-    except tomllib.TOMLDecodeError as exc:
-        raise TemplateError(f"templates {path} is not valid TOML: {exc}") from exc
-
-
-def _merge(base: Mapping[str, Any], override: Mapping[str, Any]) -> dict[str, Any]:
-    merged = dict(base)
-    for key, value in override.items():
-        if isinstance(value, Mapping) and isinstance(merged.get(key), Mapping):
-            merged[key] = _merge(merged[key], value)
-        else:
-            merged[key] = value
-    return merged
-
-
 def _validate(table: Mapping[str, Any], what: str) -> dict[str, Template]:
     templates: dict[str, Template] = {}
     for name, entry in table.items():
@@ -147,12 +121,12 @@ def _validate(table: Mapping[str, Any], what: str) -> dict[str, Template]:
 def load_templates(path: Path | None = None) -> dict[str, Template]:
     """The packaged templates, merged by name with ``path`` (default: the file named by
     ``LINKDESK_TEMPLATES``, if set). Raises :class:`TemplateError`."""
-    table = _packaged_table()
+    table = policy_files.packaged_table("templates.toml")
     what = "the packaged templates"
     if path is None and os.environ.get(ENVIRONMENT_VARIABLE):
         path = Path(os.environ[ENVIRONMENT_VARIABLE])
     if path is not None:
-        table = _merge(table, _read(Path(path)))
+        table = policy_files.merge_tables(table, policy_files.read_table(Path(path), "templates", TemplateError))
         what = f"templates {path}"
     return _validate(table, what)
 
