@@ -10,7 +10,9 @@ What it does, in one process and one run:
    first page of the inbox (open, ``-updated``), page 1,000 (its cursor found by
    walking 999 ``next_cursor``s), the same for a category filter and for ``sort=due``,
    text search ``q=换号`` and ``q=<an existing last four>`` (first page), and
-   ``GET /views``. Twice: (a) in-process over ``httpx.ASGITransport`` (the app's own
+   ``GET /views``; and the filter language (``filter=``, docs/filters.md): page 1 and
+   the deep page of a handful of filters (:data:`FILTERS`), and ``GET /cases/count``
+   for one of them. Twice: (a) in-process over ``httpx.ASGITransport`` (the app's own
    cost), (b) over the real local desk service on its Unix socket.
 3. Floors, timed in the same rounds: the same SELECT hand-written for Python's
    ``sqlite3`` on the same file (``/views``: the statements the API ran, replayed),
@@ -40,7 +42,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Awaitable, Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -111,8 +113,25 @@ def ensure_desk(desk: Path, cases: int) -> dict[str, Any]:
 # -- 2. what is timed ------------------------------------------------------------------
 
 
+AGENT = "wangfang"
+"""The agent of the ``assignee:`` filter (a demo agent: bulk_generate assigns cases to all ten)."""
+TAG = "vip"
+"""The tag of the ``tag:`` filter (bulk_generate gives each case 0-2 of five tags)."""
+
+
+def filters(last4: str) -> list[str]:
+    """The filters timed (page 1 and the deep page, as far as they have pages)."""
+    return ["cat:rebind prio:urgent", "status:pending", f"assignee:{AGENT} sla:breached", "sla:breached",
+            f"tag:{TAG}", "created:>-7d", f"phone:{last4}"]
+
+
+COUNT_FILTER = f"assignee:{AGENT} sla:breached"
+"""The filter of the ``GET /cases/count`` figure (not one the tallies answer: a capped COUNT)."""
+
+
 def figures_spec(last4: str, deep: int) -> list[tuple[str, Any, str]]:
-    """(name, CaseQuery or None for /views, page) in report order."""
+    """(name, CaseQuery or None for /views, page) in report order; the filter figures
+    are added by :class:`Bench`, which knows how many pages each has."""
     from linkdesk.domain.cases import CaseCategory
     from linkdesk.domain.views import CaseQuery, CaseSort
 
@@ -130,30 +149,92 @@ def figures_spec(last4: str, deep: int) -> list[tuple[str, Any, str]]:
     ]
 
 
-_COLUMNS = (
+_COLUMNS = (  # as the list route selects them (issue 5 added risk and the SLA columns)
     "c.id, c.category, c.status, c.priority, c.subject, c.phone_masked, c.sla_due_at, "
-    "c.created_at, c.updated_at, b.name_masked, a.name"
+    "c.created_at, c.updated_at, c.risk_score, c.is_open, c.first_response_due_at, "
+    "c.first_responded_at, c.sla_paused_at, b.name_masked, a.name"
 )
 _SORTS = {"-updated": ("updated_at", True), "due": ("sla_due_at", False)}
 
 
-def floor_sql(query: Any, key: tuple[str, int] | None, few_ids: list[int] | None = None) -> tuple[str, list[Any]]:
+def stored(moment: datetime) -> str:
+    """A datetime as ``UTCDateTime`` stores it in SQLite (naive UTC text)."""
+    return moment.astimezone(UTC).replace(tzinfo=None).isoformat(sep=" ", timespec="microseconds")
+
+
+_TERM_COLUMNS = {"cat": "category", "prio": "priority", "status": "status"}
+
+
+def filter_floor(text: str, now: datetime, agents: dict[str, int]) -> tuple[list[str], list[Any]]:
+    """The WHERE of a filter, written by hand for the terms of :func:`filters` (the phone
+    term is the few-ids path, see :func:`floor_sql`). Each is on the open cases."""
+    where: list[str] = []
+    params: list[Any] = []
+    for term in text.split():
+        key, _, value = term.partition(":")
+        if key in ("cat", "prio", "status"):  # full values only; status: one of the open ones
+            where.append(f"c.{_TERM_COLUMNS[key]} = ?")
+            params.append(value)
+        elif key == "assignee":
+            where.append("c.assignee_id = ?")
+            params.append(agents[value])
+        elif term == "sla:breached":  # running (not paused), resolution or unanswered first response overdue
+            where.append("(c.sla_due_at < ? OR (c.first_responded_at IS NULL AND c.first_response_due_at < ?))")
+            where.append("c.sla_paused_at IS NULL")
+            params.extend([stored(now)] * 2)
+        elif key == "tag":  # no tag table: tags are a JSON array in the row, as the API tests them
+            where.append("EXISTS (SELECT 1 FROM json_each(c.tags) WHERE json_each.value = ?)")
+            params.append(value)
+        elif key == "created" and value.startswith(">-") and value.endswith("d"):
+            where.append("c.created_at >= ?")
+            params.append(stored(now - timedelta(days=int(value[2:-1]))))
+        elif key == "phone":
+            continue
+        else:
+            raise ValueError(f"no hand-written floor for {term!r}")
+    return where, params
+
+
+def phone_lookup(query: Any) -> tuple[str, list[Any]] | None:
+    """The id lookup of a ``phone:<last four>`` filter (part of its floor: the API runs it too)."""
+    from linkdesk.server.search import FEW_HITS
+
+    for term in (query.filter or "").split():
+        if term.startswith("phone:"):
+            return "SELECT id FROM cases WHERE phone_last4 = ? LIMIT ?", [term[6:], FEW_HITS + 1]
+    return None
+
+
+def floor_sql(query: Any, key: tuple[str, int] | None, few_ids: list[int] | None = None,
+              *, now: datetime | None = None, agents: dict[str, int] | None = None,
+              count: bool = False) -> tuple[str, list[Any]]:
     """The list query by hand: same columns, joins, filters, keyset and LIMIT 51.
 
     A search is written the best way for its hit count, as the app chooses: with
     ``few_ids`` (at most FEW_HITS matches, found beforehand and not timed) the matches
     are fetched by rowid and sorted; otherwise the inbox index is walked and each row
-    tested against the match set (``+c.id`` keeps SQLite from the other plan).
+    tested against the match set (``+c.id`` keeps SQLite from the other plan). A
+    ``filter`` adds its terms written by hand (:func:`filter_floor`); ``count`` gives
+    the capped count of ``GET /cases/count`` instead of a page.
     """
     from linkdesk.domain.search import fts5_match
 
     where, params = ["c.is_open = 1"], []
+    if query.filter:
+        extra, extra_params = filter_floor(query.filter, now or datetime.now(UTC), agents or {})
+        where.extend(extra)
+        params.extend(extra_params)
     if query.category:
         where.append("c.category = ?")
         params.append(str(query.category))
     column, descending = _SORTS[str(query.sort)]
     order_column = f"c.{column}"
-    if query.q and few_ids is not None:
+    if few_ids is not None and not query.q:  # a phone filter's few ids (looked up in the floor)
+        where[0] = "+c.is_open = 1"
+        where.append(f"c.id IN ({','.join('?' * len(few_ids)) or 'NULL'})")
+        params.extend(few_ids)
+        order_column = f"+c.{column}"
+    elif query.q and few_ids is not None:
         where.append(f"c.id IN ({','.join('?' * len(few_ids)) or 'NULL'})")
         params.extend(few_ids)
         order_column = f"+c.{column}"
@@ -171,6 +252,11 @@ def floor_sql(query: Any, key: tuple[str, int] | None, few_ids: list[int] | None
         where.append(f"(c.{column}, c.id) {'<' if descending else '>'} (?, ?)")
         params.extend(key)
     order = "DESC" if descending else "ASC"
+    if count:
+        from linkdesk.server.listing import COUNT_CAP
+
+        return (f"SELECT count(*) FROM (SELECT c.id FROM cases c WHERE {' AND '.join(where)} "
+                f"LIMIT {COUNT_CAP + 1})"), params
     sql = (
         f"SELECT {_COLUMNS} FROM cases c LEFT JOIN borrowers b ON b.id = c.borrower_id "
         f"LEFT JOIN agents a ON a.id = c.assignee_id WHERE {' AND '.join(where)} "
@@ -251,10 +337,42 @@ class Bench:
         self.requests = requests
         self.con = open_sqlite(self.db)
         self.last4 = pick_last4(self.con)
+        self.now = datetime.now(UTC)  # the floors' clock (the API reads its own, moments apart)
+        self.agents = dict(self.con.execute("SELECT name, id FROM agents").fetchall())
         self.spec = figures_spec(self.last4, deep)
+        self.deep_of: dict[str, int] = {}  # query name -> its deep page (fewer when it has fewer)
+        self.filter_pairs: list[tuple[str, str]] = []  # (page 1 figure, deep page figure)
+        self.report: dict[str, Any] = {"filters": {}}
+        self._add_filters()
         self.cursors: dict[str, str] = {}  # query name -> cursor of page 1000
         self.keys: dict[str, tuple[str, int]] = {}  # query name -> raw keyset of page 1000
-        self.report: dict[str, Any] = {}
+
+    def _add_filters(self) -> None:
+        """The filter figures: page 1, and the deep page when the filter has that many
+        full pages (else its last full page); the matches counted first, untimed."""
+        from linkdesk.domain.views import CaseQuery
+
+        views = self.spec.pop()
+        for text in filters(self.last4):
+            query = CaseQuery(filter=text)
+            sql, params = floor_sql(query, None, now=self.now, agents=self.agents, count=True)
+            lookup = phone_lookup(query)
+            if lookup is not None:
+                matches = len(self.con.execute(*lookup).fetchall())
+            else:
+                inner = sql.split(" LIMIT ")[0].replace("SELECT count(*) FROM (SELECT c.id", "SELECT count(*)")
+                matches = self.con.execute(inner, params).fetchone()[0]
+            pages = matches // 50
+            deep = min(self.deep, pages)
+            self.report["filters"][text] = {"open_matches": matches, "full_pages": pages, "deep_page": deep}
+            print(f"  filter {text!r}: {matches:,} open matches, deep page {deep:,}", file=sys.stderr, flush=True)
+            self.spec.append((f"filter {text} p1", query, "p1"))
+            if deep >= 2:
+                self.deep_of[self._qname(query)] = deep
+                self.spec.append((f"filter {text} p{deep}", query, "deep"))
+                self.filter_pairs.append((f"filter {text} p1", f"filter {text} p{deep}"))
+        self.spec.append((f"count {COUNT_FILTER}", CaseQuery(filter=COUNT_FILTER), "count"))
+        self.spec.append(views)
 
     # the SQL floor, per figure
     def sql_calls(self, view_statements: list[tuple[str, tuple[Any, ...]]]) -> dict[str, Call]:
@@ -267,12 +385,36 @@ class Bench:
                 calls[name] = views
                 continue
             key = self.keys[self._qname(query)] if page == "deep" else None
-            sql, params = floor_sql(query, key, self.few_ids(query))
-            calls[name] = lambda sql=sql, params=params: self.con.execute(sql, params).fetchall()
+            sql, params = floor_sql(query, key, self.few_ids(query), now=self.now, agents=self.agents,
+                                    count=page == "count")
+            lookup = phone_lookup(query)
+            if lookup is not None:  # the floor looks the ids up too, as the API must
+                def call(sql=sql, params=params, lookup=lookup) -> None:
+                    self.con.execute(*lookup).fetchall()
+                    self.con.execute(sql, params).fetchall()
+                calls[name] = call
+            else:
+                calls[name] = lambda sql=sql, params=params: self.con.execute(sql, params).fetchall()
         return calls
+
+    def floor_plans(self) -> dict[str, Any]:
+        """EXPLAIN QUERY PLAN of each floor statement (to compare with the API's)."""
+        out: dict[str, Any] = {}
+        for name, query, page in self.spec:
+            if query is None:
+                continue
+            key = self.keys.get(self._qname(query)) if page == "deep" else None
+            sql, params = floor_sql(query, key, self.few_ids(query), now=self.now, agents=self.agents,
+                                    count=page == "count")
+            out[name] = [row[3] for row in self.con.execute("EXPLAIN QUERY PLAN " + sql, params).fetchall()]
+        return out
 
     def few_ids(self, query: Any) -> list[int] | None:
         """A search's matches when they are few enough to fetch (found once, untimed)."""
+        lookup = phone_lookup(query)
+        if lookup is not None:
+            ids = [r[0] for r in self.con.execute(*lookup)]
+            return sorted(ids) if len(ids) < lookup[1][1] else None
         if not query.q:
             return None
         from linkdesk.domain.search import fts5_match
@@ -302,6 +444,11 @@ class Bench:
                 desk_calls[name] = client.views
                 raw_calls[name] = lambda: _get_json(http, "/api/v1/views", {})
                 continue
+            if page == "count":
+                desk_calls[name] = lambda query=query: client.count_cases(query)
+                raw_calls[name] = lambda query=query: _get_json(
+                    http, "/api/v1/cases/count", {"state": str(query.state), "filter": query.filter})
+                continue
             cursor = self.cursors[self._qname(query)] if page == "deep" else None
             params: dict[str, Any] = dict(query.params(), limit=50)
             if cursor:
@@ -319,13 +466,14 @@ class Bench:
             if page != "deep":
                 continue
             times, cursor = [], None
-            for _ in range(self.deep - 1):
+            deep = self.deep_of.get(self._qname(query), self.deep)
+            for _ in range(deep - 1):
                 t0 = time.perf_counter()
                 result = await client.list_cases(query, cursor=cursor)
                 times.append(time.perf_counter() - t0)
                 cursor = result.next_cursor
                 if cursor is None:
-                    raise SystemExit(f"{name}: fewer than {self.deep:,} pages; use more --cases")
+                    raise SystemExit(f"{name}: fewer than {deep:,} pages; use more --cases")
             qname = self._qname(query)
             self.cursors[qname] = cursor
             # page 1000's keyset, as stored: the row the cursor points at
@@ -335,7 +483,7 @@ class Bench:
             self.keys[qname] = (stored, payload["i"])
             # the floor query must return the very page the API returns
             api_ids = [parse_case_ref(item.ref) for item in (await client.list_cases(query, cursor=cursor)).items]
-            sql, params = floor_sql(query, self.keys[qname])
+            sql, params = floor_sql(query, self.keys[qname], now=datetime.now(UTC), agents=self.agents)
             raw_ids = [row[0] for row in self.con.execute(sql, params).fetchall()][:50]
             assert api_ids == raw_ids, f"{name}: the raw SQL page differs from the API page"
             walks[name.rsplit(" ", 1)[0]] = {
@@ -358,7 +506,10 @@ class Bench:
                     continue
                 rows = self.con.execute("EXPLAIN QUERY PLAN " + sql, params).fetchall()
                 plans.append([row[3] for row in rows])
-            out[name] = plans if name == "views" else (plans[0] if plans else [])
+            if name == "views" or name.startswith(("filter ", "count ")):
+                out[name] = plans  # a filter's every statement (a phone term looks its ids up first)
+            else:
+                out[name] = plans[0] if plans else []
         return out
 
 
@@ -414,7 +565,10 @@ async def run_inprocess(bench: Bench) -> dict[str, Any]:
                 await raw_calls[name]()
                 captured[name], box["on"] = box["on"], None
             bench.report["plans"] = bench.plans(captured)
-            bench.view_statements = [(s, p) for s, p in captured["views"] if "case_tallies" in s]
+            bench.report["floor_plans"] = bench.floor_plans()
+            # the tallies, and (issue 5) the capped COUNT of a view with a filter (sla:today)
+            bench.view_statements = [(s, p) for s, p in captured["views"]
+                                     if "case_tallies" in s or "FROM cases" in s]
             payload = await _get_json(http, "/api/v1/cases", {"limit": 50})
             bench.payload = payload
             bare = make_app(payload)
@@ -526,20 +680,36 @@ def budget(modes: dict[str, Any], deep: int) -> dict[str, Any]:
     return {"ok": ok, "checks": checks}
 
 
+def filter_depth(modes: dict[str, Any], pairs: list[tuple[str, str]]) -> dict[str, Any]:
+    """Deep page / page 1 of each filter (reported, not a budget check)."""
+    out: dict[str, Any] = {}
+    for mode, summary in modes.items():
+        figures = summary["figures"]
+        for p1, deep in pairs:
+            out[f"{mode}: {deep} / p1"] = {
+                "client": round(figures[deep]["client"]["median_ms"] / figures[p1]["client"]["median_ms"], 2),
+                "sql": round(figures[deep]["sql_floor"]["median_ms"] / figures[p1]["sql_floor"]["median_ms"], 2),
+            }
+    return out
+
+
 def print_table(result: dict[str, Any]) -> None:
     for mode, summary in result["modes"].items():
         fw = summary["framework_floor"]["median_ms"]
         print(f"\n{mode}: framework floor {fw:.2f} ms (async bytes "
               f"{summary['framework_floor_async_bytes']['median_ms']:.2f} ms)", file=sys.stderr)
-        print(f"  {'figure':28} {'client med':>10} {'p95':>8} {'raw med':>8} {'sql':>8} {'ratio':>6}",
+        print(f"  {'figure':48} {'client med':>10} {'p95':>8} {'raw med':>8} {'sql':>8} {'ratio':>6}",
               file=sys.stderr)
         for name, row in summary["figures"].items():
-            print(f"  {name:28} {row['client']['median_ms']:10.2f} {row['client']['p95_ms']:8.2f} "
+            print(f"  {name:48} {row['client']['median_ms']:10.2f} {row['client']['p95_ms']:8.2f} "
                   f"{row['raw']['median_ms']:8.2f} {row['sql_floor']['median_ms']:8.3f} "
                   f"{row['ratio_client']:6.1f}", file=sys.stderr)
     print("\nbudget:", "OK" if result["budget"]["ok"] else "NOT MET", file=sys.stderr)
     for check, passed in result["budget"]["checks"].items():
         print(f"  [{'ok' if passed else 'FAIL'}] {check}", file=sys.stderr)
+    print("\nfilters, deep page / page 1 (client, sql floor):", file=sys.stderr)
+    for name, ratios in result["filter_depth"].items():
+        print(f"  {name}: {ratios['client']:.2f}, {ratios['sql']:.2f}", file=sys.stderr)
 
 
 def main() -> None:
@@ -578,6 +748,7 @@ def main() -> None:
         "method": {"warmup": args.warmup, "requests": args.requests, "interleaved": True,
                    "ratio": "median / (sql floor median + framework floor median)"},
         "started": datetime.now(UTC).isoformat(timespec="seconds"),
+        "load_before": os.getloadavg(),
     }
     modes: dict[str, Any] = {}
     modes["in-process (ASGITransport)"] = summarize(bench, asyncio.run(run_inprocess(bench)))
@@ -586,7 +757,9 @@ def main() -> None:
     result.update(bench.report)
     result["modes"] = modes
     result["budget"] = budget(modes, args.page)
+    result["filter_depth"] = filter_depth(modes, bench.filter_pairs)
     result["finished"] = datetime.now(UTC).isoformat(timespec="seconds")
+    result["load_after"] = os.getloadavg()
     print_table(result)
     text = json.dumps(result, indent=2, ensure_ascii=False)
     print(text)

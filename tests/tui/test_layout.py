@@ -93,6 +93,26 @@ async def test_o_cycles_the_sort_and_the_table_follows(make_app: Any) -> None:
         await wait_for(pilot, lambda: str(table.query_filter.sort) == "-updated")
 
 
+
+async def test_an_sla_filter_lists_the_most_overdue_first_until_a_sort_is_chosen(make_app: Any) -> None:
+    """Overdue cases are the old ones: by latest activity the desk would walk most of the
+    open cases to find a page of them; by due date it reads just that page."""
+    from linkdesk.tui.widgets.filter_input import FilterInput
+
+    app = make_app()
+    async with app.run_test(size=(120, 36)) as pilot:
+        table = await inbox_ready(pilot)
+        await pilot.press("slash")
+        box = app.screen.query_one("#filter", FilterInput)
+        await wait_for(pilot, lambda: box.has_focus)
+        box.value = "sla:breached"
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: str(table.query_filter.sort) == "due" and table.loaded)
+        await settled(pilot)
+        assert not box.has_focus  # enter took the filter and went back to the table
+        await pilot.press("o")  # a chosen order wins, SLA filter or not
+        await wait_for(pilot, lambda: str(table.query_filter.sort) == "-created")
+
 async def test_view_counts_refresh_by_themselves(desk: Any, make_app: Any, monkeypatch: Any) -> None:
     from linkdesk.domain.cases import CaseCategory, CaseCreate
     from linkdesk.tui.screens.inbox import InboxScreen

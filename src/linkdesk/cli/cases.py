@@ -29,16 +29,21 @@ def cases_list(
     limit: Annotated[int, typer.Option(min=1, max=10_000, help="At most this many cases.")] = 50,
     as_json: Annotated[bool, typer.Option("--json", help="One JSON document on stdout.")] = False,
 ) -> None:
-    """List cases, newest activity first."""
+    """List cases, newest activity first (an SLA filter: due soonest first)."""
     from pydantic import ValidationError
 
-    from linkdesk.domain.views import CaseQuery
+    from linkdesk.domain.filters import parse
+    from linkdesk.domain.views import CaseQuery, CaseSort
 
+    sort = CaseSort.UPDATED_DESC
     if filter_text:
         _check_filter(filter_text)
+        if parse(filter_text).filter.lists_by_due:
+            sort = CaseSort.DUE
     try:
         case_query = CaseQuery(
-            state=state, category=category, assignee=assignee, q=query, risk_min=risk_min, filter=filter_text or None
+            state=state, category=category, assignee=assignee, q=query, risk_min=risk_min,
+            filter=filter_text or None, sort=sort,
         )
     except ValidationError as exc:
         raise typer.BadParameter(first_error(exc)) from None

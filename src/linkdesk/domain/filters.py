@@ -106,6 +106,14 @@ class CaseFilter:
     created: TimeRange | None = None
     updated: TimeRange | None = None
 
+    @property
+    def lists_by_due(self) -> bool:
+        """An SLA filter (``sla:breached``, ``sla:today``) lists due soonest first unless
+        an order is asked for: the most overdue on top, and read off the due-date index
+        (by latest activity the desk would walk most open cases to find the old, overdue
+        ones: docs/performance.md)."""
+        return bool(self.sla & {"breached", "today"})
+
 
 @dataclass(frozen=True)
 class Term:

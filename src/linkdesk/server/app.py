@@ -92,6 +92,9 @@ def create_app(
                 recheck_after=timedelta(minutes=settings.monitor_recheck_after),
                 batch=settings.monitor_batch, timeout=settings.intel_timeout,
             ))
+        # the first page's SLA fields need the business calendar: load it now, beside
+        # the first requests rather than inside one of them
+        warming = asyncio.create_task(anyio.to_thread.run_sync(sla.warm_up, clock()))
         sweeper = None
         if settings.sla_sweep_every > 0:  # issue 5: SLA breaches become timeline events
             sweeper = asyncio.create_task(sla.run_forever(
@@ -100,6 +103,8 @@ def create_app(
         try:
             yield
         finally:
+            with contextlib.suppress(Exception):
+                await warming
             if sweeper is not None:
                 sweeper.cancel()
                 with contextlib.suppress(asyncio.CancelledError):

@@ -210,6 +210,12 @@ def sweep_once(engine: Engine, now: datetime) -> SweepResult:
         return sweep(session, now)
 
 
+def warm_up(now: datetime) -> None:
+    """Load the business calendar around ``now`` (it imports ``holidays``: 0.1–0.5 s),
+    so that the first list request after a start does not pay for it."""
+    deadlines("rebind", "normal", now, policy())
+
+
 async def run_forever(engine: Engine, *, every: timedelta, clock: Callable[[], datetime]) -> None:
     """Sweep every ``every`` (the first pass after one interval: a desk just started has
     nothing urgent to flag that a minute changes), until cancelled; errors are logged."""

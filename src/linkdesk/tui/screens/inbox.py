@@ -80,7 +80,9 @@ class InboxScreen(DeskScreen):
         """Saved views whose count stopped at the desk's cap ("999+")."""
         self.broken: set[str] = set()
         """Saved views the desk could not count (a filter it refuses)."""
-        self.sort = CaseSort.UPDATED_DESC
+        self.sort: CaseSort | None = None
+        """The order the agent chose with ``o``; until then each view's own (and, for a
+        filter on the SLA, due soonest: the most overdue first, off the due-date index)."""
         self.bulk = BulkWork(self)
 
     def title_text(self) -> str:
@@ -131,7 +133,10 @@ class InboxScreen(DeskScreen):
         query = view.query if view else CaseQuery()
         value = self.query_one("#filter", FilterInput).value
         parsed = parse_filter(value)
-        update: dict[str, object] = {"sort": self.sort, "q": None}
+        sort = self.sort or query.sort
+        if self.sort is None and not parsed.errors and parsed.filter.lists_by_due:
+            sort = CaseSort.DUE
+        update: dict[str, object] = {"sort": sort, "q": None}
         terms = ""
         if not parsed.errors:
             update["q"] = parsed.filter.text or None
@@ -148,7 +153,8 @@ class InboxScreen(DeskScreen):
         return " ".join(part for part in (view.query.filter if view else None, typed) if part)
 
     def action_sort(self) -> None:
-        self.sort = self.SORTS[(self.SORTS.index(self.sort) + 1) % len(self.SORTS)]
+        current = self.current_query().sort
+        self.sort = self.SORTS[(self.SORTS.index(current) + 1) % len(self.SORTS)] if current in self.SORTS else self.SORTS[0]
         self.table.load(self.current_query())
         self.notify(_("Sorted by {order}", order=_(self.SORT_NAMES[self.sort])), timeout=2, markup=False)
 
