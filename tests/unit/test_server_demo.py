@@ -1,18 +1,23 @@
-"""The demo generators: valid ID numbers and mobile numbers, deterministic seeding."""
+"""The demo generators: valid ID numbers and mobile numbers, deterministic seeding, and
+the registry agreeing with the desk (recycled numbers re-issued, noticed or not)."""
 
 from __future__ import annotations
 
+import json
 import random
 from datetime import UTC, datetime
 from pathlib import Path
 
 import sqlalchemy as sa
+from sqlalchemy.orm import Session
 
 from linkdesk.domain.cases import CaseCategory, CaseStatus, Priority
+from linkdesk.domain.intel import Reassigned
 from linkdesk.domain.phones import normalise
+from linkdesk.intel import sandbox
 from linkdesk.server import demo_data
 from linkdesk.server.crypto import KeyRing, aad
-from linkdesk.server.data_keys import open_sealed
+from linkdesk.server.data_keys import is_under_data_key, open_sealed
 from linkdesk.server.db import make_engine, migrate
 from linkdesk.server.demo import bulk_generate, seed_demo
 
@@ -52,17 +57,61 @@ def test_seed_is_deterministic_and_covers_everything(tmp_path: Path) -> None:
             ).scalar()
             recycled_ok = conn.execute(sa.text(
                 "SELECT count(*) FROM cases c JOIN phone_bindings b ON b.id = c.binding_id "
-                "WHERE c.category = 'recycled_number' AND b.status != 'reassigned'")).scalar()
+                "WHERE c.category = 'recycled_number' AND b.status NOT IN ('reassigned', 'active')")).scalar()
+            recycled = conn.execute(sa.text(
+                "SELECT count(*) FROM cases WHERE category = 'recycled_number' AND binding_id IS NOT NULL")).scalar()
+            unnoticed = unnoticed_reissues(conn, ring)
             row = conn.execute(sa.text("SELECT id, phone_enc FROM cases WHERE phone_enc IS NOT NULL LIMIT 1")).one()
             number = open_sealed(conn, ring, row.phone_enc, aad("cases", "phone_enc", row.id))
         assert cats == {str(c) for c in CaseCategory}
         assert statuses == {str(s) for s in CaseStatus}
         assert prios == {str(p) for p in Priority}
         assert unassigned > 0 and overdue > 0 and recycled_ok == 0
+        # up to one in four complaints is about a number still bound, re-issued unnoticed
+        # (as many as borrowers without cases allow): complaints not worked past first contact
+        assert 3 <= len(unnoticed) <= -(-recycled // 4)
+        assert set(unnoticed.values()) <= {"new", "open"}
         assert normalise(number)
         engine.dispose()
     assert summaries[0] == summaries[1]
     assert any(n[:2] in demo_data.COMPOUND_SURNAMES for n in summaries[0].names)
+
+
+def unnoticed_reissues(conn: sa.Connection, ring: KeyRing) -> dict[int, str]:
+    """The recycled-number complaints about a binding still active (case id → status): the
+    registry must say its number was re-issued after the binding began and before the
+    complaint, as the first check and score say; the case's sealed number is the
+    binding's, and its borrower has no other case."""
+    found: dict[int, str] = {}
+    rows = conn.execute(sa.text(
+        "SELECT c.id, c.status, c.created_at, c.phone_enc AS case_phone, c.phone_index AS case_index, "
+        "b.id AS binding_id, b.borrower_id, b.bound_at, b.phone_enc, b.phone_index, r.report, a.stop_contact "
+        "FROM cases c JOIN phone_bindings b ON b.id = c.binding_id "
+        "JOIN intel_reports r ON r.binding_id = b.id JOIN risk_assessments a ON a.binding_id = b.id "
+        "WHERE c.category = 'recycled_number' AND b.status = 'active' ORDER BY c.id")).all()
+    with Session(bind=conn) as session:
+        for row in rows:
+            number = open_sealed(conn, ring, row.phone_enc, aad("phone_bindings", "phone_enc", row.binding_id))
+            assert open_sealed(conn, ring, row.case_phone, aad("cases", "phone_enc", row.id)) == number
+            assert is_under_data_key(row.case_phone) and row.case_index == row.phone_index
+            entry = sandbox.lookup(session, ring, number)
+            assert entry is not None and entry.reissued_at is not None
+            bound_at, created_at = as_utc(row.bound_at), as_utc(row.created_at)
+            assert bound_at < as_utc(entry.reissued_at) < created_at <= NOW
+            report = sandbox.evaluate(entry, reference_date=bound_at.date(), checked_at=NOW)
+            assert report.reassigned == Reassigned.YES
+            first = json.loads(row.report) if isinstance(row.report, str) else row.report
+            assert first["reassigned"] == "yes" and row.stop_contact
+            others = conn.scalar(sa.text("SELECT count(*) FROM cases WHERE borrower_id = :p"), {"p": row.borrower_id})
+            assert others == 1
+            found[row.id] = row.status
+    return found
+
+
+def as_utc(moment: datetime | str) -> datetime:
+    """A stored moment (SQLite answers text to raw SQL) as an aware datetime."""
+    moment = datetime.fromisoformat(moment) if isinstance(moment, str) else moment
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 def test_bulk_generate_keeps_tallies_right(tmp_path: Path) -> None:

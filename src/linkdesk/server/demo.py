@@ -276,7 +276,13 @@ def seed_demo(
     now: datetime,
 ) -> DemoSummary:
     """Agents, borrowers with number histories, cases with timelines, and the sandbox
-    registry with every number's first check and score (:mod:`demo_intel`). Deterministic."""
+    registry with every number's first check and score (:mod:`demo_intel`). Deterministic.
+
+    Most ``recycled_number`` cases are about a binding already ended as ``reassigned``;
+    up to one in four (``new`` or ``open`` ones, as many as borrowers without cases
+    allow) is about a number still bound that the carrier re-issued unnoticed, so the
+    recycled-number playbook runs its whole course on it (chosen by their own random
+    stream in :meth:`DemoEvidence.finish`: the rest is as it was)."""
     rng = random.Random(seed)
     summary = DemoSummary()
     with _engine_of(target).begin() as conn:
@@ -294,6 +300,7 @@ def seed_demo(
         evidence = DemoEvidence(
             random.Random(seed * 7919 + 1), now, keyring, version, binding_rows,
             {b.id: b.e164 for b in bindings}, people, summary,
+            aside=random.Random(seed * 7919 + 2),  # the unnoticed re-issues: no draw of the others
         )
         evidence.data_keys = data_keys
         case_id = _next_id(conn, CaseRow)

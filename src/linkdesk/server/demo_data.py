@@ -10,7 +10,7 @@ import random
 from datetime import date, timedelta
 
 from linkdesk.domain.cases import CaseCategory
-from linkdesk.domain.phones import InvalidPhoneNumber, normalise
+from linkdesk.domain.phones import InvalidPhoneNumber, national_digits, normalise
 
 SURNAMES = (
     "王 李 张 刘 陈 杨 黄 赵 吴 周 徐 孙 马 朱 胡 郭 何 高 林 罗 郑 梁 谢 宋 唐 许 韩 冯 邓 曹 "
@@ -192,6 +192,22 @@ def mobile_number(rng: random.Random, taken: set[str]) -> str:
         if e164 not in taken:
             taken.add(e164)
             return e164
+
+
+def lookalike_number(rng: random.Random, e164: str, taken: set[str]) -> str:
+    """Another valid mobile number masked as ``e164`` is (the same first three and last
+    four digits, ``138****1234``), not in ``taken`` (which it joins)."""
+    digits = national_digits(e164)
+    if len(digits) != 11:
+        return mobile_number(rng, taken)
+    while True:
+        try:
+            other = normalise(digits[:3] + f"{rng.randrange(0, 10**4):04d}" + digits[-4:])
+        except InvalidPhoneNumber:
+            continue
+        if other not in taken:
+            taken.add(other)
+            return other
 
 
 def case_text(rng: random.Random, category: CaseCategory) -> tuple[str, str]:

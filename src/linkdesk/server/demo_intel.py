@@ -4,7 +4,15 @@ each case's category shows in what a check of its number finds, and the first sc
 Every number gets a plain history (activated long before it was bound, held by its
 borrower). Then each case adds its category's evidence to its number:
 
-* ``recycled_number`` — cancelled and re-issued to a stranger after the borrower bound it;
+* ``recycled_number`` — cancelled and re-issued to a stranger after the borrower bound it.
+  Most of these complaints are about a binding the desk already ended as ``reassigned``;
+  up to one in four (among the ``new`` and ``open`` ones) is about a number still
+  **active** on a borrower: the carrier re-issued it, the stranger complains, the desk
+  has not noticed yet. Such a case is re-pointed at a borrower who had no case (and no
+  plain active number: theirs is suspended or shared), given another active binding (a
+  new row) to a number masked as the case's was, which the registry has re-issued
+  after ``bound_at`` and before the complaint, so the recycled-number playbook can run
+  its whole course on it;
 * ``unreachable`` — shut down (停机), powered off, abnormal, or cancelled (空号), as the
   subject says;
 * ``impersonation`` — held by someone else (three-element mismatch);
@@ -17,18 +25,23 @@ borrower). Then each case adds its category's evidence to its number:
   subject says so.
 
 The desk's own binding states agree: a ``reassigned`` binding's number was re-issued, a
-``suspended`` one is shut down. Each number is then checked once (the sandbox's rules
-at the seed's time) and scored, so the inbox's risk column and ``risk:>=60`` have
-something to show; later checks compare with these reports. A separate random stream
-(seeded from the demo's seed) decides all of it, so the cases themselves are what they
-were before the registry existed.
+``suspended`` one is shut down — except the active bindings of those unnoticed
+complaints, re-issued on purpose (they score critical, stop contact, as they would).
+Each number is then checked once (the sandbox's rules at the seed's time) and scored,
+so the inbox's risk column and ``risk:>=60`` have something to show; later checks
+compare with these reports. A separate random stream (seeded from the demo's seed)
+decides all of it, so the cases themselves are what they were before the registry
+existed; a third one (``aside``) picks the unnoticed complaints, their borrowers,
+numbers and re-issues, so that the other two streams draw what they drew before.
 """
 
 from __future__ import annotations
 
 import itertools
+import math
 import random
 from collections import defaultdict
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -50,6 +63,8 @@ _RISK_ALERT_WORDS = (
     ("共用", "shared"), ("share", "shared"), ("三要素", "mismatch"), ("销号", "cancelled"),
     ("频繁换绑", "rebinds"),
 )
+UNNOTICED_STATUSES = ("new", "open")
+"""A recycled-number complaint in these statuses may be about a number still bound."""
 _UNREACHABLE_WORDS = (("空号", "cancelled"), ("out of service", "cancelled"), ("关机", "power_off"),
                       ("停机", "shut_down"))
 
@@ -88,8 +103,13 @@ class DemoEvidence:
         numbers: dict[int, str],
         people: dict[int, tuple[str, str]],
         summary: Any,
+        aside: random.Random | None = None,
     ) -> None:
         self.rng, self.now, self.keyring, self.version = rng, now, keyring, version
+        self.aside = aside
+        """Picks the unnoticed recycled-number complaints (None: there are none)."""
+        self.unnoticed: dict[int, dict[str, Any]] = {}
+        """The complaint case (row) by the active binding whose number it is about."""
         self.data_keys: DataKeys | None = None
         """Set by the seed: borrowers' numbers are sealed under their data keys."""
         self.rows = {row["id"]: row for row in bindings}
@@ -230,6 +250,83 @@ class DemoEvidence:
             owner_name=owner[0], owner_id_number=owner[1],
         )
 
+    def _pick_unnoticed(self, cases: list[dict[str, Any]], taken: set[int], binding_ids: Iterator[int],
+                        extra: Extra) -> None:
+        """Up to one in four ``recycled_number`` cases re-pointed at a number still bound,
+        taken among the complaints nobody has worked past first contact (``new`` and
+        ``open``: a complaint on hold, pending or resolved had its number looked at). Each
+        goes to a borrower without cases whose number in use is not a plain one (it is
+        suspended, or shared with another borrower: a borrower whose only active number
+        looks fine stays so), who gets another active binding (a new row, ids after
+        every other: ``extra.bindings``) bound long before the complaint, to a number
+        masked as the complaint's number was, so lists read as before; the case's
+        borrower, binding and sealed number become theirs. No borrower is added (seeds
+        keep the borrowers they were asked for): with too few such borrowers, fewer
+        complaints are re-pointed. Only ``self.aside`` draws, and no other row changes."""
+        rng = self.aside
+        if rng is None:
+            return
+        recycled = sorted((c for c in cases if c["category"] == CaseCategory.RECYCLED_NUMBER
+                           and c.get("binding_id") is not None), key=lambda c: c["id"])
+        fresh = [c for c in recycled if c["status"] in UNNOTICED_STATUSES]
+        chosen = rng.sample(fresh, min(len(fresh), math.ceil(len(recycled) / 4)))
+        with_cases = {c.get("borrower_id") for c in cases}
+        plain = {row["borrower_id"] for row in self.rows.values()
+                 if row["status"] == BindingStatus.ACTIVE and row["id"] not in taken}
+        idle = sorted({row["borrower_id"] for row in self.rows.values()} - with_cases - plain)
+        for case in sorted(chosen, key=lambda c: c["id"]):
+            if not idle:
+                break
+            borrower_id = rng.choice(idle)
+            idle.remove(borrower_id)
+            binding_id = next(binding_ids)
+            first = min(row["bound_at"] for row in self.rows.values() if row["borrower_id"] == borrower_id)
+            latest = case["created_at"] - timedelta(days=150)
+            bound_at = self._between_with(rng, min(first + timedelta(days=1), latest), latest)
+            e164 = d.lookalike_number(rng, self.numbers[case["binding_id"]], self.taken)
+            self.phone_positions[binding_id] = len(self.summary.phones)
+            self.summary.phones.append(e164)
+            carrier, region = describe(e164)
+            row = {
+                "id": binding_id, "borrower_id": borrower_id, "key_version": self.version,
+                "phone_enc": self._seal(borrower_id, e164, aad("phone_bindings", "phone_enc", binding_id)),
+                "phone_index": self.keyring.blind_index(e164, version=self.version), "phone_masked": mask(e164),
+                "last4": last_four(e164), "carrier": carrier, "region": region,
+                "status": str(BindingStatus.ACTIVE), "bound_at": bound_at, "unbound_at": None,
+            }
+            self.rows[binding_id] = row
+            self.numbers[binding_id] = e164
+            extra.bindings.append(row)
+            case.update(
+                borrower_id=borrower_id, binding_id=binding_id,
+                phone_enc=self._seal(borrower_id, e164, aad("cases", "phone_enc", case["id"])),
+                phone_index=row["phone_index"], phone_masked=row["phone_masked"], phone_last4=row["last4"],
+            )
+            self.unnoticed[binding_id] = case
+
+    @staticmethod
+    def _between_with(rng: random.Random, start: datetime, end: datetime) -> datetime:
+        if end <= start:
+            return start
+        return start + timedelta(seconds=rng.uniform(0, (end - start).total_seconds()))
+
+    def _reissued_unnoticed(self, row: dict[str, Any]) -> sandbox.Lifecycle:
+        """The number of an unnoticed complaint: held by the borrower since long before
+        the binding, cancelled 60–120 days before its re-issue to a stranger, 5–60 days
+        before the complaint (both after the binding began). Only ``self.aside`` draws."""
+        rng, case = self.aside, self.unnoticed[row["id"]]
+        assert rng is not None
+        activated_at = row["bound_at"] - timedelta(days=rng.uniform(200, 2500))
+        reissued_at = case["created_at"] - timedelta(days=rng.uniform(5, 60))
+        cancelled_at = max(reissued_at - timedelta(days=rng.uniform(60, 120)), row["bound_at"] + timedelta(days=1))
+        name, id_number = d.person_name(rng), d.id_number(rng)
+        self.summary.names.append(name)
+        self.summary.id_numbers.append(id_number)
+        return sandbox.Lifecycle(
+            activated_at=activated_at, cancelled_at=cancelled_at, reissued_at=reissued_at, carrier=row["carrier"],
+            region=row["region"], status=LineStatus.NORMAL, owner_name=name, owner_id_number=id_number,
+        )
+
     def _share(self, source: int, taken: set[int], cases: list[dict[str, Any]]) -> int | None:
         """Give another borrower's active binding the number of binding ``source``: one
         number, two borrowers. Prefers a borrower without cases and whose number has no
@@ -265,8 +362,9 @@ class DemoEvidence:
 
     def finish(self, *, next_binding_id: int, next_lifecycle_id: int, cases: list[dict[str, Any]]) -> Extra:
         """The registry, the numbers shared between borrowers, the older numbers of
-        rebinding borrowers (new bindings, ids from ``next_binding_id``), the first
-        checks and scores. ``cases`` (not inserted yet) follow their numbers."""
+        rebinding borrowers and the numbers of the unnoticed recycled-number complaints
+        (new bindings, ids from ``next_binding_id``), the first checks and scores.
+        ``cases`` (not inserted yet) follow their numbers."""
         extra = Extra()
         binding_ids = itertools.count(next_binding_id)
         taken: set[int] = set()
@@ -284,9 +382,12 @@ class DemoEvidence:
                 extra.bindings += added
                 history = added + history
             self._make_recent(history)
+        self._pick_unnoticed(cases, taken, binding_ids, extra)
         entries: dict[str, sandbox.Lifecycle] = {}
         for binding_id in sorted(self.rows):
-            if binding_id not in taken or self.flags.get(binding_id):  # a shared number: its first story
+            if binding_id in self.unnoticed:  # the newest rows: after every other entry
+                entries[self.numbers[binding_id]] = self._reissued_unnoticed(self.rows[binding_id])
+            elif binding_id not in taken or self.flags.get(binding_id):  # a shared number: its first story
                 entries[self.numbers[binding_id]] = self._entry(self.rows[binding_id])
         for offset, (e164, entry) in enumerate(entries.items()):
             extra.lifecycle.append(sandbox.row_values(self.keyring, next_lifecycle_id + offset, e164, entry, self.version))
