@@ -34,6 +34,19 @@ class DeskScreen(Screen[None]):
         may = getattr(self.app, "may", None)
         return may is None or any(may(permission) for permission in needed)
 
+    def load(self) -> Any:
+        """Fetch what the screen shows from the desk; screens that show desk data override
+        it (usually as a desk worker)."""
+
+    def on_desk_reconnected(self, _message: DeskReconnected) -> None:
+        self.load()
+
+    def action_reload(self) -> None:
+        self.load()
+
+    def action_back(self) -> None:
+        self.router.back()
+
     def permissions_changed(self) -> None:
         """The agent's permissions became known (or changed with the desk)."""
 

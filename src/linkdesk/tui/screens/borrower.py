@@ -29,7 +29,7 @@ from linkdesk.domain.text import clean_line
 from linkdesk.i18n import _
 from linkdesk.resources import stylesheet
 from linkdesk.tui.safe import day, line
-from linkdesk.tui.screens.base import DeskReconnected, DeskScreen
+from linkdesk.tui.screens.base import DeskScreen
 from linkdesk.tui.screens.dialogs import Picker
 from linkdesk.tui.widgets.key_bar import KeyBar
 from linkdesk.tui.widgets.status_line import StatusLine
@@ -160,15 +160,6 @@ class BorrowerScreen(DeskScreen):
         if allowed and action in self.ACTION_PERMISSIONS and self.borrower is not None and self.borrower.erased:
             return False  # nothing is left to act on
         return allowed
-
-    def on_desk_reconnected(self, _message: DeskReconnected) -> None:
-        self.load()
-
-    def action_reload(self) -> None:
-        self.load()
-
-    def action_back(self) -> None:
-        self.router.back()
 
     # -- export ---------------------------------------------------------------------------
 

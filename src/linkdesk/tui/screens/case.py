@@ -33,7 +33,7 @@ from linkdesk.resources import stylesheet
 from linkdesk.tui import labels
 from linkdesk.tui.risk_styles import score_cell
 from linkdesk.tui.safe import PRIORITY_STYLES, block, line, when
-from linkdesk.tui.screens.base import DeskReconnected, DeskScreen
+from linkdesk.tui.screens.base import DeskScreen
 from linkdesk.tui.screens.dialogs import Picker, TextEntry
 from linkdesk.tui.screens.templates import comment_options
 from linkdesk.tui.sla_styles import palette_of, sla_event_text, sla_summary
@@ -216,15 +216,6 @@ class CaseScreen(DeskScreen):
             cursor = page.next_cursor
             if not cursor:
                 return events
-
-    def on_desk_reconnected(self, _message: DeskReconnected) -> None:
-        self.load()
-
-    def action_reload(self) -> None:
-        self.load()
-
-    def action_back(self) -> None:
-        self.router.back()
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         # issue 5: the playbook key is offered on recycled-number cases only

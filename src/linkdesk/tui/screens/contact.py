@@ -41,7 +41,7 @@ from linkdesk.domain.text import clean_line
 from linkdesk.i18n import _
 from linkdesk.resources import stylesheet
 from linkdesk.tui.safe import when
-from linkdesk.tui.screens.base import DeskReconnected, DeskScreen
+from linkdesk.tui.screens.base import DeskScreen
 from linkdesk.tui.widgets.key_bar import KeyBar
 from linkdesk.tui.widgets.status_line import StatusLine
 from linkdesk.tui.widgets.title_bar import TitleBar
@@ -302,9 +302,6 @@ class ContactScreen(DeskScreen):
         self.load_contacts()
         self.set_interval(1.0, self.render_calls)
 
-    def on_desk_reconnected(self, _message: DeskReconnected) -> None:
-        self.load_contacts()
-
     def permissions_changed(self) -> None:
         self.refresh_bindings()
         self.load_contacts()
@@ -362,11 +359,8 @@ class ContactScreen(DeskScreen):
         self.notify(_("Masked call ended"), markup=False)
         self.load_contacts()
 
-    def action_reload(self) -> None:
+    def load(self) -> None:
         self.load_contacts()
-
-    def action_back(self) -> None:
-        self.router.back()
 
     def retranslate(self) -> None:
         super().retranslate()

@@ -16,7 +16,7 @@ from linkdesk.domain.rebind import OutboxMessage
 from linkdesk.i18n import _
 from linkdesk.resources import stylesheet
 from linkdesk.tui.safe import line, when
-from linkdesk.tui.screens.base import DeskReconnected, DeskScreen
+from linkdesk.tui.screens.base import DeskScreen
 from linkdesk.tui.widgets.key_bar import KeyBar
 from linkdesk.tui.widgets.status_line import StatusLine
 from linkdesk.tui.widgets.title_bar import TitleBar
@@ -65,11 +65,5 @@ class OutboxScreen(DeskScreen):
             )
         self.set_position(_("{count} messages", count=len(messages)))
 
-    def on_desk_reconnected(self, _message: DeskReconnected) -> None:
-        self.load()
-
     def action_refresh(self) -> None:
         self.load()
-
-    def action_back(self) -> None:
-        self.router.back()

@@ -34,7 +34,7 @@ from linkdesk.i18n import _
 from linkdesk.resources import stylesheet
 from linkdesk.tui.rebind_text import decision_text, factor_name, factors_text, status_words
 from linkdesk.tui.safe import line
-from linkdesk.tui.screens.base import DeskReconnected, DeskScreen
+from linkdesk.tui.screens.base import DeskScreen
 from linkdesk.tui.screens.dialogs import Picker, TextEntry
 from linkdesk.tui.widgets.key_bar import KeyBar
 from linkdesk.tui.widgets.status_line import StatusLine
@@ -321,12 +321,6 @@ class RebindScreen(DeskScreen):
             self.notify(_("Waiting for a supervisor's approval; the case is tagged awaiting-approval"), markup=False)
 
     # -- navigation --------------------------------------------------------------------
-
-    def on_desk_reconnected(self, _message: DeskReconnected) -> None:
-        self.load()
-
-    def action_reload(self) -> None:
-        self.load()
 
     def action_back(self) -> None:
         if self.mode is not None and self.mode != PHONE:
