@@ -23,10 +23,9 @@ from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
 import httpx
-from pydantic import BaseModel, ConfigDict, SecretStr, field_validator
 
 from linkdesk.calling.base import AxbBinding, CallingError, SubscriptionGone
-from linkdesk.intel.signing import sign_request
+from linkdesk.intel.signing import AliyunAccess, env_values, sign_request
 
 API_VERSION = "2017-05-25"
 DEFAULT_ENDPOINT = "https://dyplsapi.aliyuncs.com"
@@ -62,36 +61,18 @@ GONE = {"isv.NO_NOT_EXIST", "isv.SUBSCRIPTION_NOT_EXIST", "isv.SUBS_NOT_EXIST"}
 _CN_MOBILE = re.compile(r"\+86(1\d{10})")
 
 
-class AliyunCallingSettings(BaseModel):
-    model_config = ConfigDict(frozen=True)
-
-    access_key_id: str
-    access_key_secret: SecretStr
+class AliyunCallingSettings(AliyunAccess):
     pool_key: str
     endpoint: str = DEFAULT_ENDPOINT
-    timeout: float = 5.0
-
-    @field_validator("endpoint")
-    @classmethod
-    def _with_scheme(cls, value: str) -> str:
-        value = value.strip().rstrip("/")
-        return value if "://" in value else f"https://{value}"
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> AliyunCallingSettings:
-        env = os.environ if environ is None else environ
-        required = (ENV_ACCESS_KEY_ID, ENV_ACCESS_KEY_SECRET, ENV_POOL_KEY)
-        missing = [name for name in required if not env.get(name, "").strip()]
-        if missing:
-            raise ValueError(f"aliyun masked calling is not configured: set {', '.join(missing)}")
-        values: dict[str, Any] = {
-            "access_key_id": env[ENV_ACCESS_KEY_ID].strip(),
-            "access_key_secret": SecretStr(env[ENV_ACCESS_KEY_SECRET].strip()),
-            "pool_key": env[ENV_POOL_KEY].strip(),
-        }
-        if env.get(ENV_ENDPOINT, "").strip():
-            values["endpoint"] = env[ENV_ENDPOINT]
-        return cls(**values)
+        return cls(**env_values(
+            os.environ if environ is None else environ,
+            {"access_key_id": ENV_ACCESS_KEY_ID, "access_key_secret": ENV_ACCESS_KEY_SECRET, "pool_key": ENV_POOL_KEY},
+            {"endpoint": ENV_ENDPOINT},
+            "aliyun masked calling",
+        ))
 
 
 def _utcnow() -> datetime:

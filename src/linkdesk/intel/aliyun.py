@@ -23,7 +23,7 @@ from datetime import UTC, date, datetime
 from typing import Any
 
 import httpx
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
+from pydantic import Field, field_validator
 
 from linkdesk.domain.intel import (
     Identity,
@@ -35,7 +35,7 @@ from linkdesk.domain.intel import (
     Tenure,
 )
 from linkdesk.intel.base import InvalidNumberForProvider
-from linkdesk.intel.signing import sign_request
+from linkdesk.intel.signing import AliyunAccess, env_values, sign_request
 
 API_VERSION = "2020-02-17"
 DEFAULT_ENDPOINT = "https://dytnsapi.aliyuncs.com"
@@ -95,20 +95,14 @@ _AUTH_PREFIXES = ("InvalidAccessKeyId", "SignatureDoesNotMatch", "IncompleteSign
 _CN_MOBILE = re.compile(r"\+86(1\d{10})")
 
 
-class AliyunSettings(BaseModel):
+class AliyunSettings(AliyunAccess):
     """Access key, one AuthCode per operation (issued when the console approves its
     label), endpoint. Operations without an AuthCode are not asked."""
 
-    model_config = ConfigDict(frozen=True)
-
-    access_key_id: str
-    access_key_secret: SecretStr
     auth_codes: dict[str, str] = Field(default_factory=dict, repr=False)
     """Check name (``reassigned``, ``tenure``, ``line_status``, ``virtual``, ``carrier``,
     ``identity``) or action name → AuthCode."""
     endpoint: str = DEFAULT_ENDPOINT
-    timeout: float = 5.0
-    """Seconds, for each HTTP call (connect, write, read, pool)."""
     max_attempts: int = 3
     """Tries of an operation that answers SystemError/Unknown (the docs advise ≤ 3)."""
     frequency_backoff: float = 60.0
@@ -127,29 +121,17 @@ class AliyunSettings(BaseModel):
             codes[check] = str(code).strip()
         return codes
 
-    @field_validator("endpoint")
-    @classmethod
-    def _with_scheme(cls, value: str) -> str:
-        value = value.strip().rstrip("/")
-        return value if "://" in value else f"https://{value}"
-
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> AliyunSettings:
         """Read ``LINKDESK_ALIYUN_*``; raise ``ValueError`` naming what is missing."""
-        env = os.environ if environ is None else environ
-        required = (ENV_ACCESS_KEY_ID, ENV_ACCESS_KEY_SECRET, ENV_AUTH_CODES)
-        missing = [name for name in required if not env.get(name, "").strip()]
-        if missing:
-            raise ValueError(f"aliyun is not configured: set {', '.join(missing)}")
-        values: dict[str, Any] = {
-            "access_key_id": env[ENV_ACCESS_KEY_ID].strip(),
-            "access_key_secret": SecretStr(env[ENV_ACCESS_KEY_SECRET].strip()),
-            "auth_codes": parse_auth_codes(env[ENV_AUTH_CODES]),
-        }
-        if env.get(ENV_ENDPOINT, "").strip():
-            values["endpoint"] = env[ENV_ENDPOINT]
-        if env.get(ENV_TIMEOUT, "").strip():
-            values["timeout"] = env[ENV_TIMEOUT]
+        values: dict[str, Any] = env_values(
+            os.environ if environ is None else environ,
+            {"access_key_id": ENV_ACCESS_KEY_ID, "access_key_secret": ENV_ACCESS_KEY_SECRET,
+             "auth_codes": ENV_AUTH_CODES},
+            {"endpoint": ENV_ENDPOINT, "timeout": ENV_TIMEOUT},
+            "aliyun",
+        )
+        values["auth_codes"] = parse_auth_codes(values["auth_codes"])
         return cls(**values)
 
 

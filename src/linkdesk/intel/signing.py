@@ -21,6 +21,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from urllib.parse import quote
 
+from pydantic import BaseModel, ConfigDict, SecretStr, field_validator
+
 ALGORITHM = "ACS3-HMAC-SHA256"
 EMPTY_PAYLOAD_SHA256 = hashlib.sha256(b"").hexdigest()
 
@@ -104,3 +106,36 @@ def sign_request(
         f"{ALGORITHM} Credential={access_key_id},SignedHeaders={signed},Signature={sig}"
     )
     return SignedRequest(query=query, headers=headers)
+
+
+# -- what every Alibaba Cloud adapter signs with (intel, calling) ------------------------
+
+class AliyunAccess(BaseModel):
+    """An AccessKey pair and one product's endpoint. Adapters subclass it, giving their
+    endpoint a default and adding their own settings; the secret never shows in a repr."""
+
+    model_config = ConfigDict(frozen=True)
+
+    access_key_id: str
+    access_key_secret: SecretStr
+    endpoint: str
+    timeout: float = 5.0
+    """Seconds, for each HTTP call (connect, write, read, pool)."""
+
+    @field_validator("endpoint")
+    @classmethod
+    def _with_scheme(cls, value: str) -> str:
+        value = value.strip().rstrip("/")
+        return value if "://" in value else f"https://{value}"
+
+
+def env_values(
+    env: Mapping[str, str], required: Mapping[str, str], optional: Mapping[str, str], what: str
+) -> dict[str, str]:
+    """Settings from the environment, field → variable: the required ones (a ``ValueError``
+    naming every one that is missing or blank) and those of the optional ones that are set."""
+    missing = [name for name in required.values() if not env.get(name, "").strip()]
+    if missing:
+        raise ValueError(f"{what} is not configured: set {', '.join(missing)}")
+    chosen = {**required, **{k: v for k, v in optional.items() if env.get(v, "").strip()}}
+    return {field_name: env[name].strip() for field_name, name in chosen.items()}
