@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Header, Path, Request, Response
@@ -24,20 +23,19 @@ from linkdesk.server.api.common import (
     CaseReader,
     IdempotencyKey,
     SessionDep,
+    expected_version,
     idempotent_create,
     json_answer,
     now,
     problems,
 )
 from linkdesk.server.auth import require
-from linkdesk.server.errors import VersionRequired
 
 router = APIRouter(tags=["borrowers"])
 Exporter = Annotated[Caller, Depends(require(Permission.PRIVACY_EXPORT))]
 Corrector = Annotated[Caller, Depends(require(Permission.PRIVACY_CORRECT))]
 Eraser = Annotated[Caller, Depends(require(Permission.PRIVACY_DELETE))]
 HoldKeeper = Annotated[Caller, Depends(require(Permission.LEGAL_HOLD))]
-_ETAG = re.compile(r'^\s*(?:W/)?"?(\d{1,12})"?\s*$')
 
 
 def _detail(session: SessionDep, borrower: str) -> JSONResponse:
@@ -63,13 +61,9 @@ def patch_borrower(
     """Correct the name and/or ID number (GB 11643 check digit); needs If-Match. The
     before/after goes on each of the borrower's cases (masked; full values sealed under
     the borrower's key) and the audit chain (``correction``)."""
-    if not if_match:
-        raise VersionRequired("send If-Match with the borrower's version (ETag) you read")
-    match = _ETAG.match(if_match)
-    if match is None:
-        raise VersionRequired('If-Match must be the borrower\'s ETag, e.g. "2"')
+    version = expected_version(if_match, "borrower", 2)
     borrower = store.correct(session, request.app.state.keyring, caller, store.borrower_id_of(borrower), data,
-                             int(match.group(1)), now(request))
+                             version, now(request))
     session.commit()
     return json_answer(borrower, headers={"ETag": f'"{borrower.version}"'})
 

@@ -2,13 +2,20 @@
 
 from __future__ import annotations
 
-import re
 from typing import Annotated
 
 from fastapi import APIRouter, Header, Query, Request
 from fastapi.responses import JSONResponse
 
-from linkdesk.domain.cases import Case, CaseCategory, CaseCreate, CasePatch, CaseStatus, CaseSummary, Priority
+from linkdesk.domain.cases import (
+    Case,
+    CaseCategory,
+    CaseCreate,
+    CasePatch,
+    CaseStatus,
+    CaseSummary,
+    Priority,
+)
 from linkdesk.domain.paging import Page
 from linkdesk.domain.views import CaseCount, CaseQuery, CaseSort, CaseState
 from linkdesk.server import cases as store
@@ -19,19 +26,18 @@ from linkdesk.server.api.common import (
     IdempotencyKey,
     SessionDep,
     case_headers,
+    expected_version,
     idempotent_create,
     json_answer,
     now,
     problems,
 )
-from linkdesk.server.errors import VersionRequired
 from linkdesk.server.listing import count_cases, list_cases
 
 router = APIRouter(tags=["cases"])
 FilterParam = Annotated[
     str | None, Query(max_length=500, description="The filter language, e.g. `cat:rebind prio:urgent` (docs/filters.md)")
 ]
-_ETAG = re.compile(r'^\s*(?:W/)?"?(\d{1,12})"?\s*$')
 
 
 @router.get("/cases", response_model=Page[CaseSummary], responses=problems(400, 403, 422))
@@ -109,13 +115,9 @@ def patch_case(
     caller: CaseEditor,
     if_match: Annotated[str | None, Header(alias="If-Match")] = None,
 ) -> JSONResponse:
-    if not if_match:
-        raise VersionRequired("send If-Match with the version (ETag) you read")
-    match = _ETAG.match(if_match)
-    if match is None:
-        raise VersionRequired('If-Match must be the case\'s ETag, e.g. "3"')
+    version = expected_version(if_match, "case", 3)
     case_id = store.case_id_of(ref)
-    store.update_case(session, caller, case_id, patch, int(match.group(1)), now(request))
+    store.update_case(session, caller, case_id, patch, version, now(request))
     session.commit()
     case = store.get_case(session, case_id)
     return json_answer(case, headers={"ETag": f'"{case.version}"'})

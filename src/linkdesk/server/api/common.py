@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from datetime import datetime
 from typing import Annotated, Any
@@ -17,7 +18,7 @@ from linkdesk.domain.problems import PROBLEM_MEDIA_TYPE, Problem
 from linkdesk.server import idempotency
 from linkdesk.server.agents import Caller
 from linkdesk.server.auth import get_caller, get_session, require
-from linkdesk.server.errors import ValidationProblem
+from linkdesk.server.errors import ValidationProblem, VersionRequired
 
 _PROBLEM_DESCRIPTIONS = {
     400: "Bad request: a body that is not JSON, or a cursor made for another query",
@@ -123,3 +124,17 @@ def _replay(
 ) -> JSONResponse:
     headers = headers_of(payload) | {"Idempotency-Replayed": "true"}
     return JSONResponse(payload, status_code=status, headers=headers)
+
+
+_ETAG = re.compile(r'^\s*(?:W/)?"?(\d{1,12})"?\s*$')
+
+
+def expected_version(if_match: str | None, what: str, example: int) -> int:
+    """The version an update was read at, from its ``If-Match`` (``"3"``, ``W/"3"`` or
+    ``3``); a missing or malformed header is a 428 saying what to send."""
+    if not if_match:
+        raise VersionRequired(f"send If-Match with the {what}'s version (ETag) you read")
+    match = _ETAG.match(if_match)
+    if match is None:
+        raise VersionRequired(f'If-Match must be the {what}\'s ETag, e.g. "{example}"')
+    return int(match.group(1))

@@ -26,7 +26,7 @@ from linkdesk.domain.contact import (
 from linkdesk.domain.contact_rules import Attempt
 from linkdesk.domain.paging import Page
 from linkdesk.domain.permissions import Permission
-from linkdesk.domain.refs import InvalidRef, borrower_ref, parse_borrower_ref
+from linkdesk.domain.refs import borrower_ref
 from linkdesk.server import contact_log, masked_calls
 from linkdesk.server.agents import Caller
 from linkdesk.server.api.common import (
@@ -41,6 +41,7 @@ from linkdesk.server.api.common import (
 from linkdesk.server.auth import require
 from linkdesk.server.cases import case_id_of
 from linkdesk.server.errors import NotFound
+from linkdesk.server.privacy_requests import borrower_id_of
 from linkdesk.server.tables import BorrowerRow
 
 router = APIRouter(tags=["contact"])
@@ -105,10 +106,7 @@ def get_borrower_contacts(
     borrower: str, session: SessionDep, caller: CaseReader, limit: Limit = 50, cursor: Cursor = None
 ) -> JSONResponse:
     """Every contact logged with the borrower (``B-000042``), under any case, newest first."""
-    try:
-        borrower_id = parse_borrower_ref(borrower)
-    except InvalidRef:
-        raise NotFound("no such borrower") from None
+    borrower_id = borrower_id_of(borrower)
     if session.get(BorrowerRow, borrower_id) is None:
         raise NotFound(f"no borrower {borrower_ref(borrower_id)}")
     return json_answer(contact_log.list_contacts(session, borrower_id=borrower_id, cursor=cursor, limit=limit))
